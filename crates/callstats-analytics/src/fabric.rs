@@ -1,0 +1,199 @@
+//! The lifecycle of a fabric (one PeerConnection of one participant), folded from its events.
+//!
+//! Setup and failure delays are measured by the client from `addNewFabric()`; the fold keeps the
+//! first setup or failure, because a later `reportError` on an established fabric (a failed
+//! renegotiation) does not undo the fact that media flowed.
+
+use serde::Serialize;
+
+/// What one event says about a fabric, already extracted from the wire body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FabricSignal {
+    /// ICE connected: the fabric is set up.
+    Setup {
+        /// Setup delay from `addNewFabric`, ms.
+        delay_ms: Option<f64>,
+        /// `fabricUsage` when the client sends it.
+        usage: Option<String>,
+        /// `fabricTransmissionDirection`.
+        direction: Option<String>,
+        /// `remoteEndpointType` (peer or server).
+        remote_endpoint_type: Option<String>,
+    },
+    /// Setup failed (or a WebRTC function failed, via `reportError`).
+    SetupFailed {
+        /// Failure delay from `addNewFabric`, ms.
+        delay_ms: Option<f64>,
+        /// callstats failure reason (NegotiationFailure, IceConnectionFailure, …).
+        reason: Option<String>,
+        /// The WebRTC function that failed.
+        function: Option<String>,
+    },
+    /// A signaling, ICE connection or ICE gathering state change.
+    StateChange {
+        /// Which state machine (`iceConnectionState`, `signalingState`, …).
+        changed: String,
+        /// Its new state.
+        new_state: String,
+    },
+    /// Put on hold.
+    Hold,
+    /// Resumed from hold.
+    Resume,
+    /// ICE failed after the fabric had been connected.
+    Dropped,
+    /// The fabric ended.
+    Terminated,
+}
+
+/// Where a fabric stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FabricState {
+    /// Added, not yet connected.
+    Initializing,
+    /// Connected and not on hold.
+    Established,
+    /// On hold.
+    Hold,
+    /// Never connected, and a failure was reported.
+    Failed,
+    /// Was connected, then ICE failed.
+    Dropped,
+    /// Ended.
+    Terminated,
+}
+
+/// The fabric as the read API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FabricView {
+    /// Current state.
+    pub state: FabricState,
+    /// Usage, when known.
+    pub usage: Option<String>,
+    /// Transmission direction, when known.
+    pub direction: Option<String>,
+    /// Remote endpoint type, when known.
+    pub remote_endpoint_type: Option<String>,
+    /// Setup delay, ms, when the fabric connected.
+    pub setup_delay_ms: Option<f64>,
+    /// Failure delay, ms, when setup failed.
+    pub failure_delay_ms: Option<f64>,
+    /// Failure reason, when setup failed.
+    pub failure_reason: Option<String>,
+    /// Failed WebRTC function, when setup failed.
+    pub failure_function: Option<String>,
+    /// Last ICE connection state seen.
+    pub ice_connection_state: Option<String>,
+}
+
+impl Default for FabricView {
+    fn default() -> Self {
+        FabricView {
+            state: FabricState::Initializing,
+            usage: None,
+            direction: None,
+            remote_endpoint_type: None,
+            setup_delay_ms: None,
+            failure_delay_ms: None,
+            failure_reason: None,
+            failure_function: None,
+            ice_connection_state: None,
+        }
+    }
+}
+
+impl FabricView {
+    /// Folds signals, in time order, into the fabric's view.
+    pub fn fold<'a>(signals: impl IntoIterator<Item = &'a FabricSignal>) -> Self {
+        let mut v = FabricView::default();
+        for s in signals {
+            v.apply(s);
+        }
+        v
+    }
+
+    /// Applies one signal.
+    pub fn apply(&mut self, s: &FabricSignal) {
+        let ended = matches!(self.state, FabricState::Terminated);
+        match s {
+            FabricSignal::Setup { delay_ms, usage, direction, remote_endpoint_type } => {
+                if self.setup_delay_ms.is_none() {
+                    self.setup_delay_ms = *delay_ms;
+                }
+                self.usage = usage.clone().or(self.usage.take());
+                self.direction = direction.clone().or(self.direction.take());
+                self.remote_endpoint_type = remote_endpoint_type.clone().or(self.remote_endpoint_type.take());
+                if !ended {
+                    self.state = FabricState::Established;
+                }
+            }
+            FabricSignal::SetupFailed { delay_ms, reason, function } => {
+                if self.failure_reason.is_none() {
+                    self.failure_delay_ms = *delay_ms;
+                    self.failure_reason = reason.clone();
+                    self.failure_function = function.clone();
+                }
+                if matches!(self.state, FabricState::Initializing) {
+                    self.state = FabricState::Failed;
+                }
+            }
+            FabricSignal::StateChange { changed, new_state } => {
+                if changed == "iceConnectionState" {
+                    self.ice_connection_state = Some(new_state.clone());
+                }
+            }
+            FabricSignal::Hold if !ended => self.state = FabricState::Hold,
+            FabricSignal::Resume if matches!(self.state, FabricState::Hold) => self.state = FabricState::Established,
+            FabricSignal::Dropped if !ended => self.state = FabricState::Dropped,
+            FabricSignal::Terminated => self.state = FabricState::Terminated,
+            FabricSignal::Hold | FabricSignal::Resume | FabricSignal::Dropped => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(delay: f64) -> FabricSignal {
+        FabricSignal::Setup { delay_ms: Some(delay), usage: None, direction: Some("sendrecv".into()), remote_endpoint_type: None }
+    }
+
+    fn failed(reason: &str) -> FabricSignal {
+        FabricSignal::SetupFailed { delay_ms: Some(50.0), reason: Some(reason.into()), function: Some("createOffer".into()) }
+    }
+
+    #[test]
+    fn setup_then_renegotiation_failure_stays_established() {
+        let v = FabricView::fold(&[setup(193.7), failed("NegotiationFailure")]);
+        assert_eq!(v.state, FabricState::Established);
+        assert_eq!(v.setup_delay_ms, Some(193.7));
+        assert_eq!(v.failure_reason.as_deref(), Some("NegotiationFailure"));
+    }
+
+    #[test]
+    fn failure_before_setup_is_failed() {
+        let v = FabricView::fold(&[failed("IceConnectionFailure")]);
+        assert_eq!(v.state, FabricState::Failed);
+        assert_eq!(v.failure_delay_ms, Some(50.0));
+    }
+
+    #[test]
+    fn hold_resume_terminate() {
+        let mut v = FabricView::fold(&[setup(10.0), FabricSignal::Hold]);
+        assert_eq!(v.state, FabricState::Hold);
+        v.apply(&FabricSignal::Resume);
+        assert_eq!(v.state, FabricState::Established);
+        v.apply(&FabricSignal::Terminated);
+        v.apply(&FabricSignal::Hold);
+        assert_eq!(v.state, FabricState::Terminated);
+    }
+
+    #[test]
+    fn first_setup_delay_wins() {
+        let v = FabricView::fold(&[setup(100.0), setup(900.0)]);
+        assert_eq!(v.setup_delay_ms, Some(100.0));
+    }
+}

@@ -1,0 +1,51 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod catalogue;
+pub mod envelope;
+pub mod reply;
+pub mod uri;
+
+pub use catalogue::{EventRoute, KindSpec, ALL_INGESTED_EVENTS};
+pub use envelope::{Envelope, ParsedBody};
+
+/// Why a request body was refused. Each variant names the offending field, so the client's
+/// developer can fix the integration from the error alone.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// The body is not JSON at all (or not an object).
+    #[error("body is not a JSON object: {0}")]
+    Malformed(String),
+    /// A field the route needs is absent.
+    #[error("missing field `{0}`")]
+    MissingField(String),
+    /// A field is present but of the wrong JSON type.
+    #[error("field `{field}` must be {expected}")]
+    WrongType {
+        /// Dotted path of the field.
+        field: String,
+        /// What the field must be.
+        expected: &'static str,
+    },
+    /// The `eventType` is not one this route carries.
+    #[error("eventType `{event_type}` is not accepted on {route}")]
+    WrongEventType {
+        /// The eventType the body named.
+        event_type: String,
+        /// The route it arrived on.
+        route: String,
+    },
+}
+
+impl ProtocolError {
+    /// The field the error is about, if any (for the JSON error's `field` member).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ProtocolError::Malformed(_) => None,
+            ProtocolError::MissingField(f) => Some(f),
+            ProtocolError::WrongType { field, .. } => Some(field),
+            ProtocolError::WrongEventType { .. } => Some("eventType"),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod migrate;
+mod queries;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use callstats_store::{
+    App, AppId, AppKey, ConferenceRow, Participant, Result, Store, StoreError, StoredSubmission, SubmissionQuery, Write,
+};
+use rusqlite::{Connection, OpenFlags};
+
+use writer::Writer;
+
+/// The SQLite-backed store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// Sets the pragmas every connection needs. Each one is here for durability or concurrency:
+fn configure(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        // WAL: readers never block the writer and a commit is one sequential append.
+        // synchronous=FULL: every commit fsyncs the WAL, so an acknowledged request survives
+        //   power loss, not just a killed process (NORMAL would only survive kill -9). Group
+        //   commit shares that fsync between all requests in a batch.
+        // busy_timeout: the CLI (`callstats app create`) may write while a server runs.
+        // foreign_keys: participants and submissions must point at a real conference.
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(|e| StoreError::backend("configure connection", e))
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file, migrates it, and starts the writer.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::backend(format!("create {}", dir.display()), e))?;
+        }
+        let mut conn = Connection::open(&path).map_err(|e| StoreError::backend(format!("open {}", path.display()), e))?;
+        configure(&conn)?;
+        migrate::run(&mut conn)?;
+        Ok(SqliteStore { writer: Writer::start(conn)?, readers: Arc::new(Mutex::new(Vec::new())), path })
+    }
+
+    /// Runs `f` on a pooled read-only connection off the async runtime.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().expect("reader pool lock is never held across a panic").pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                        .map_err(|e| StoreError::backend("open reader", e))?;
+                    c.execute_batch("PRAGMA busy_timeout = 5000;").map_err(|e| StoreError::backend("configure reader", e))?;
+                    c
+                }
+            };
+            let out = f(&conn);
+            readers.lock().expect("reader pool lock is never held across a panic").push(conn);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::backend("reader task", e))?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_app(&self, app: &App) -> Result<()> {
+        let app = app.clone();
+        self.writer.exec(move |c| queries::insert_app(c, &app)).await
+    }
+
+    async fn apps(&self) -> Result<Vec<App>> {
+        self.read(queries::apps).await
+    }
+
+    async fn app(&self, id: AppId) -> Result<Option<App>> {
+        self.read(move |c| queries::app(c, id)).await
+    }
+
+    async fn update_app(&self, app: &App) -> Result<()> {
+        let app = app.clone();
+        self.writer.exec(move |c| queries::update_app(c, &app)).await
+    }
+
+    async fn add_app_key(&self, key: &AppKey) -> Result<()> {
+        let key = key.clone();
+        self.writer.exec(move |c| queries::insert_app_key(c, &key)).await
+    }
+
+    async fn app_keys(&self, app: AppId) -> Result<Vec<AppKey>> {
+        self.read(move |c| queries::app_keys(c, app)).await
+    }
+
+    async fn write(&self, batch: Vec<Write>) -> Result<()> {
+        self.writer.write(batch).await
+    }
+
+    async fn participant(&self, uc_id: &str) -> Result<Option<Participant>> {
+        let uc = uc_id.to_owned();
+        self.read(move |c| queries::participant(c, &uc)).await
+    }
+
+    async fn participants(&self, app: AppId, conf_id: &str) -> Result<Vec<Participant>> {
+        let conf = conf_id.to_owned();
+        self.read(move |c| queries::participants(c, app, &conf)).await
+    }
+
+    async fn conferences(&self, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>> {
+        self.read(move |c| queries::conferences(c, app, limit)).await
+    }
+
+    async fn conference(&self, app: AppId, conf_id: &str) -> Result<Option<ConferenceRow>> {
+        let conf = conf_id.to_owned();
+        self.read(move |c| queries::conference(c, app, &conf)).await
+    }
+
+    async fn submissions(&self, query: &SubmissionQuery) -> Result<Vec<StoredSubmission>> {
+        let q = query.clone();
+        self.read(move |c| queries::submissions(c, &q)).await
+    }
+
+    async fn add_admin_token(&self, token_hash: &[u8; 32], label: &str) -> Result<()> {
+        let (hash, label) = (*token_hash, label.to_owned());
+        self.writer.exec(move |c| queries::insert_admin_token(c, &hash, &label)).await
+    }
+
+    async fn admin_token_exists(&self, token_hash: &[u8; 32]) -> Result<bool> {
+        let hash = *token_hash;
+        self.read(move |c| queries::admin_token_exists(c, &hash)).await
+    }
+}

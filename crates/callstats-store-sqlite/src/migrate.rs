@@ -1,0 +1,30 @@
+//! Forward-only migrations, embedded in the binary and recorded in `schema_version`. A database
+//! written by a newer build is refused rather than half-understood.
+
+use callstats_store::{Result, StoreError};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+pub(crate) fn run(conn: &mut Connection) -> Result<()> {
+    let fail = |what: &str, e: rusqlite::Error| StoreError::backend(format!("migration: {what}"), e);
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .map_err(|e| fail("version table", e))?;
+    let current: i64 = conn
+        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))
+        .map_err(|e| fail("read version", e))?;
+    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > latest {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {current} is newer than this build knows ({latest}); refusing to downgrade"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let tx = conn.transaction().map_err(|e| fail("begin", e))?;
+        tx.execute_batch(sql).map_err(|e| fail(&format!("apply {version}"), e))?;
+        tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [version]).map_err(|e| fail("record", e))?;
+        tx.commit().map_err(|e| fail("commit", e))?;
+        tracing::info!(schema.version = version, "applied sqlite migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! SQL of the SQLite backend, one function per store operation.
+
+use std::collections::HashMap;
+
+use callstats_store::{
+    App, AppId, AppKey, AppSettings, ConferenceRow, Participant, Result, StoreError, StoredSubmission, Submission,
+    SubmissionKind, SubmissionQuery, Write,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(context.to_owned())
+        }
+        e => StoreError::backend(context, e),
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("store records serialise to JSON")
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("{what}: {e}").into())
+    })
+}
+
+const APP_COLUMNS: &str = "id, name, secret_sealed, origins, settings, created_at";
+
+fn app_row(r: &Row<'_>) -> rusqlite::Result<App> {
+    let origins: String = r.get(3)?;
+    let settings: String = r.get(4)?;
+    Ok(App {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        secret_sealed: r.get(2)?,
+        origins: parse_json(&origins, "origins")?,
+        settings: parse_json::<AppSettings>(&settings, "settings")?,
+        created_at_ms: r.get(5)?,
+    })
+}
+
+pub(crate) fn insert_app(c: &Connection, app: &App) -> Result<()> {
+    c.execute(
+        "INSERT INTO apps (id, name, secret_sealed, origins, settings, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![app.id, app.name, app.secret_sealed, json(&app.origins), json(&app.settings), app.created_at_ms],
+    )
+    .map_err(db("app"))?;
+    Ok(())
+}
+
+pub(crate) fn update_app(c: &Connection, app: &App) -> Result<()> {
+    let n = c
+        .execute(
+            "UPDATE apps SET name = ?2, secret_sealed = ?3, origins = ?4, settings = ?5 WHERE id = ?1",
+            params![app.id, app.name, app.secret_sealed, json(&app.origins), json(&app.settings)],
+        )
+        .map_err(db("update app"))?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("app {}", app.id)));
+    }
+    Ok(())
+}
+
+pub(crate) fn apps(c: &Connection) -> Result<Vec<App>> {
+    let mut st = c.prepare_cached(&format!("SELECT {APP_COLUMNS} FROM apps ORDER BY id")).map_err(db("apps"))?;
+    let rows = st.query_map([], app_row).map_err(db("apps"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("apps"))
+}
+
+pub(crate) fn app(c: &Connection, id: AppId) -> Result<Option<App>> {
+    let mut st = c.prepare_cached(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = ?1")).map_err(db("app"))?;
+    st.query_row([id], app_row).optional().map_err(db("app"))
+}
+
+pub(crate) fn insert_app_key(c: &Connection, k: &AppKey) -> Result<()> {
+    c.execute(
+        "INSERT INTO app_keys (app_id, key_id, algorithm, public_key_pem, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![k.app_id, k.key_id, k.algorithm, k.public_key_pem, k.created_at_ms],
+    )
+    .map_err(db("app key"))?;
+    Ok(())
+}
+
+pub(crate) fn app_keys(c: &Connection, app: AppId) -> Result<Vec<AppKey>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT app_id, key_id, algorithm, public_key_pem, created_at FROM app_keys WHERE app_id = ?1 ORDER BY key_id",
+        )
+        .map_err(db("app keys"))?;
+    let rows = st
+        .query_map([app], |r| {
+            Ok(AppKey {
+                app_id: r.get(0)?,
+                key_id: r.get(1)?,
+                algorithm: r.get(2)?,
+                public_key_pem: r.get(3)?,
+                created_at_ms: r.get(4)?,
+            })
+        })
+        .map_err(db("app keys"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("app keys"))
+}
+
+/// Finds or creates the conference row, once per transaction per conference.
+fn conference_key(
+    c: &Connection,
+    app: AppId,
+    conf: &str,
+    at: i64,
+    cache: &mut HashMap<(AppId, String), i64>,
+) -> Result<i64> {
+    if let Some(id) = cache.get(&(app, conf.to_owned())) {
+        return Ok(*id);
+    }
+    let mut st = c
+        .prepare_cached(
+            "INSERT INTO conferences (app_id, conf_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT (app_id, conf_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)
+             RETURNING id",
+        )
+        .map_err(db("conference"))?;
+    let id: i64 = st.query_row(params![app, conf, at], |r| r.get(0)).map_err(db("conference"))?;
+    cache.insert((app, conf.to_owned()), id);
+    Ok(id)
+}
+
+pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId, String), i64>) -> Result<()> {
+    match w {
+        Write::Join(p) => {
+            let conf = conference_key(c, p.app_id, &p.conf_id, p.received_at, cache)?;
+            c.prepare_cached(
+                "INSERT INTO participants (uc_id, app_id, conference, user_id, device_id, endpoint, sdk_version, joined_at, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    p.uc_id,
+                    p.app_id,
+                    conf,
+                    p.user_id,
+                    p.device_id,
+                    json(&p.endpoint),
+                    p.sdk_version,
+                    p.joined_at,
+                    p.received_at
+                ])
+            })
+            .map_err(db("participant"))?;
+            c.prepare_cached("UPDATE conferences SET participant_count = participant_count + 1 WHERE id = ?1")
+                .and_then(|mut st| st.execute([conf]))
+                .map_err(db("participant count"))?;
+        }
+        Write::Submission(s) => {
+            let conf = match &s.conf_id {
+                Some(conf) => Some(conference_key(c, s.app_id, conf, s.received_at_ms, cache)?),
+                None => None,
+            };
+            c.prepare_cached(
+                "INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    s.app_id,
+                    conf,
+                    s.uc_id,
+                    s.kind.as_str(),
+                    s.event_type,
+                    s.user_id,
+                    s.remote_id,
+                    s.connection_id,
+                    s.timestamp_ms,
+                    s.received_at_ms,
+                    s.body,
+                    s.body_len,
+                    s.truncated
+                ])
+            })
+            .map_err(db("submission"))?;
+        }
+    }
+    Ok(())
+}
+
+const PARTICIPANT_COLUMNS: &str = "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at";
+
+fn participant_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
+    let endpoint: String = r.get(5)?;
+    Ok(Participant {
+        uc_id: r.get(0)?,
+        app_id: r.get(1)?,
+        conf_id: r.get(2)?,
+        user_id: r.get(3)?,
+        device_id: r.get(4)?,
+        endpoint: parse_json(&endpoint, "endpoint")?,
+        sdk_version: r.get(6)?,
+        joined_at: r.get(7)?,
+        received_at: r.get(8)?,
+    })
+}
+
+pub(crate) fn participant(c: &Connection, uc: &str) -> Result<Option<Participant>> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN conferences c ON c.id = p.conference WHERE p.uc_id = ?1"
+        ))
+        .map_err(db("participant"))?;
+    st.query_row([uc], participant_row).optional().map_err(db("participant"))
+}
+
+pub(crate) fn participants(c: &Connection, app: AppId, conf: &str) -> Result<Vec<Participant>> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN conferences c ON c.id = p.conference
+             WHERE c.app_id = ?1 AND c.conf_id = ?2 ORDER BY p.joined_at"
+        ))
+        .map_err(db("participants"))?;
+    let rows = st.query_map(params![app, conf], participant_row).map_err(db("participants"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("participants"))
+}
+
+fn conference_row(r: &Row<'_>) -> rusqlite::Result<ConferenceRow> {
+    Ok(ConferenceRow {
+        app_id: r.get(0)?,
+        conf_id: r.get(1)?,
+        first_seen: r.get(2)?,
+        last_seen: r.get(3)?,
+        participant_count: r.get(4)?,
+    })
+}
+
+pub(crate) fn conferences(c: &Connection, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT app_id, conf_id, first_seen, last_seen, participant_count FROM conferences
+             WHERE app_id = ?1 ORDER BY last_seen DESC LIMIT ?2",
+        )
+        .map_err(db("conferences"))?;
+    let rows = st.query_map(params![app, limit], conference_row).map_err(db("conferences"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("conferences"))
+}
+
+pub(crate) fn conference(c: &Connection, app: AppId, conf: &str) -> Result<Option<ConferenceRow>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT app_id, conf_id, first_seen, last_seen, participant_count FROM conferences
+             WHERE app_id = ?1 AND conf_id = ?2",
+        )
+        .map_err(db("conference"))?;
+    st.query_row(params![app, conf], conference_row).optional().map_err(db("conference"))
+}
+
+pub(crate) fn submissions(c: &Connection, q: &SubmissionQuery) -> Result<Vec<StoredSubmission>> {
+    let body = if q.with_body { "s.body" } else { "x''" };
+    let mut sql = format!(
+        "SELECT s.id, s.app_id, c.conf_id, s.uc_id, s.kind, s.event_type, s.user_id, s.remote_id, s.connection_id,
+                s.ts, s.received_at, {body}, s.body_len, s.truncated
+         FROM submissions s LEFT JOIN conferences c ON c.id = s.conference WHERE "
+    );
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(q.app_id)];
+    match &q.conf_id {
+        Some(conf) => {
+            sql.push_str("s.conference = (SELECT id FROM conferences WHERE app_id = ?1 AND conf_id = ?2)");
+            args.push(Box::new(conf.clone()));
+        }
+        None => sql.push_str("s.app_id = ?1 AND s.conference IS NULL"),
+    }
+    if !q.kinds.is_empty() {
+        let marks: Vec<String> = q
+            .kinds
+            .iter()
+            .map(|k| {
+                args.push(Box::new(k.as_str()));
+                format!("?{}", args.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND s.kind IN ({})", marks.join(",")));
+    }
+    if let Some(conn_id) = &q.connection_id {
+        args.push(Box::new(conn_id.clone()));
+        sql.push_str(&format!(" AND s.connection_id = ?{}", args.len()));
+    }
+    sql.push_str(" ORDER BY s.id");
+    if q.limit > 0 {
+        sql.push_str(&format!(" LIMIT {}", q.limit));
+    }
+    let mut st = c.prepare_cached(&sql).map_err(db("submissions"))?;
+    let rows = st
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            let kind: String = r.get(4)?;
+            Ok(StoredSubmission {
+                id: r.get(0)?,
+                submission: Submission {
+                    app_id: r.get(1)?,
+                    conf_id: r.get(2)?,
+                    uc_id: r.get(3)?,
+                    kind: SubmissionKind::parse(&kind).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, kind.clone().into())
+                    })?,
+                    event_type: r.get(5)?,
+                    user_id: r.get(6)?,
+                    remote_id: r.get(7)?,
+                    connection_id: r.get(8)?,
+                    timestamp_ms: r.get(9)?,
+                    received_at_ms: r.get(10)?,
+                    body: r.get(11)?,
+                    body_len: r.get(12)?,
+                    truncated: r.get(13)?,
+                },
+            })
+        })
+        .map_err(db("submissions"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("submissions"))
+}
+
+pub(crate) fn insert_admin_token(c: &Connection, hash: &[u8; 32], label: &str) -> Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    c.execute("INSERT INTO admin_tokens (hash, label, created_at) VALUES (?1, ?2, ?3)", params![&hash[..], label, now])
+        .map_err(db("admin token"))?;
+    Ok(())
+}
+
+pub(crate) fn admin_token_exists(c: &Connection, hash: &[u8; 32]) -> Result<bool> {
+    let mut st = c.prepare_cached("SELECT 1 FROM admin_tokens WHERE hash = ?1").map_err(db("admin token"))?;
+    st.exists([&hash[..]]).map_err(db("admin token"))
+}

@@ -1,0 +1,87 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod codec;
+mod records;
+
+pub use records::*;
+
+use async_trait::async_trait;
+
+/// What went wrong in a backend, by meaning. Backend errors are boxed as the source and never
+/// leak their types through the trait.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A unique key is taken (app ID, key ID, ucID).
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The backend cannot take more work now (write queue full, pool exhausted); retry later.
+    #[error("storage unavailable: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+    /// Stored data could not be read back (bad JSON, undecodable body).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// Any other backend failure.
+    #[error("storage backend failed: {context}")]
+    Backend {
+        /// What was being done.
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    /// Wraps a driver error with what was being done.
+    pub fn backend(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend { context: context.into(), source: Box::new(source) }
+    }
+}
+
+/// Result alias of the store layer.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Storage of callstats. Implementations must make `write` durable before it returns: the
+/// collector acknowledges a request only after the write that holds it has committed.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Inserts a new app. `Conflict` when the ID is taken.
+    async fn create_app(&self, app: &App) -> Result<()>;
+    /// All apps, by ID.
+    async fn apps(&self) -> Result<Vec<App>>;
+    /// One app.
+    async fn app(&self, id: AppId) -> Result<Option<App>>;
+    /// Replaces an app's name, sealed secret, origins and settings.
+    async fn update_app(&self, app: &App) -> Result<()>;
+    /// Registers a third-party public key. `Conflict` when the key ID is taken for that app.
+    async fn add_app_key(&self, key: &AppKey) -> Result<()>;
+    /// The app's third-party keys.
+    async fn app_keys(&self, app: AppId) -> Result<Vec<AppKey>>;
+
+    /// Appends participants and submissions in one durable commit (backends batch concurrent
+    /// calls into one transaction). Returns only after the data is committed.
+    async fn write(&self, batch: Vec<Write>) -> Result<()>;
+
+    /// The participant behind a ucID.
+    async fn participant(&self, uc_id: &str) -> Result<Option<Participant>>;
+    /// Participants of one conference, by join time.
+    async fn participants(&self, app: AppId, conf_id: &str) -> Result<Vec<Participant>>;
+    /// An app's conferences, most recently active first.
+    async fn conferences(&self, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>>;
+    /// One conference.
+    async fn conference(&self, app: AppId, conf_id: &str) -> Result<Option<ConferenceRow>>;
+    /// Stored submissions matching `query`, in arrival order.
+    async fn submissions(&self, query: &SubmissionQuery) -> Result<Vec<StoredSubmission>>;
+
+    /// Records the SHA-256 of a new admin API token.
+    async fn add_admin_token(&self, token_hash: &[u8; 32], label: &str) -> Result<()>;
+    /// Whether an admin token with this hash exists.
+    async fn admin_token_exists(&self, token_hash: &[u8; 32]) -> Result<bool>;
+}

@@ -1,0 +1,236 @@
+//! The records the store keeps. Domain words match the JSON API, the SQL tables and the SDK:
+//! app, conference, participant (a user in a conference, named by its ucID), fabric
+//! (`connectionID`), submission (one accepted request body).
+
+use serde::{Deserialize, Serialize};
+
+/// Numeric app ID (the real client `parseInt`s it).
+pub type AppId = i64;
+
+/// An application registered with the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    /// The AppID.
+    pub id: AppId,
+    /// Display name.
+    pub name: String,
+    /// The AppSecret, sealed with the server key (never stored in clear).
+    pub secret_sealed: Vec<u8>,
+    /// Allowed `Origin`s; empty allows every origin.
+    pub origins: Vec<String>,
+    /// What tokens carry and what the SDK is told.
+    pub settings: AppSettings,
+    /// Creation time, epoch ms.
+    pub created_at_ms: i64,
+}
+
+/// Per-app settings, stored as JSON so new ones need no migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AppSettings {
+    /// Stats submission interval handed to clients, ms (default 15000).
+    pub submission_interval_ms: u32,
+    /// Whether clients may send SDPs (default true).
+    pub collect_sdp: bool,
+    /// Gated event types clients may send (default: all of them).
+    pub ingested_events: Vec<String>,
+    /// Access-token lifetime, seconds (default 3600).
+    pub token_ttl_secs: u32,
+    /// The default RTCPeerConnection configuration and media constraints delivered to
+    /// `on('defaultConfig')`: `{"peerConnection":…,"media":…}`.
+    pub default_config: Option<serde_json::Value>,
+    /// The recommended configuration delivered to `on('recommendedConfig')`.
+    pub recommended_config: Option<serde_json::Value>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            submission_interval_ms: 15_000,
+            collect_sdp: true,
+            ingested_events: Vec::new(),
+            token_ttl_secs: 3600,
+            default_config: None,
+            recommended_config: None,
+        }
+    }
+}
+
+/// A third-party public key that verifies JWTs minted by the app's own server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppKey {
+    /// Owning app.
+    pub app_id: AppId,
+    /// The `keyID` claim that selects it.
+    pub key_id: String,
+    /// JWS algorithm (`ES256`).
+    pub algorithm: String,
+    /// SubjectPublicKeyInfo PEM.
+    pub public_key_pem: String,
+    /// Registration time, epoch ms.
+    pub created_at_ms: i64,
+}
+
+/// A user's presence in a conference, created by user joined; its ucID is in every later URL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    /// The ID handed to the client.
+    #[serde(rename = "ucID")]
+    pub uc_id: String,
+    /// App.
+    #[serde(skip)]
+    pub app_id: AppId,
+    /// Conference (decoded).
+    #[serde(rename = "confID")]
+    pub conf_id: String,
+    /// Local user ID (decoded).
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Browser-profile device ID.
+    #[serde(rename = "deviceID")]
+    pub device_id: String,
+    /// `endpointInfo` as sent.
+    pub endpoint: serde_json::Value,
+    /// `callstatsVersion` of the SDK.
+    pub sdk_version: Option<String>,
+    /// Client timestamp of the join, epoch ms.
+    pub joined_at: f64,
+    /// Server receive time, epoch ms.
+    pub received_at: i64,
+}
+
+/// Which kind of request a submission came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SubmissionKind {
+    /// A conference event (including user joined).
+    Event,
+    /// A getStats submission.
+    Stats,
+    /// `sendCustomStats`.
+    CustomStats,
+    /// System status.
+    SystemStatus,
+    /// Pre-call test results and notifications (no conference).
+    Precall,
+    /// The generic log channel (`/generics`).
+    Generic,
+    /// The sender configuration the client posts to `…/configurations`.
+    SenderConfig,
+}
+
+impl SubmissionKind {
+    /// Every kind.
+    pub const ALL: [SubmissionKind; 7] = [
+        SubmissionKind::Event,
+        SubmissionKind::Stats,
+        SubmissionKind::CustomStats,
+        SubmissionKind::SystemStatus,
+        SubmissionKind::Precall,
+        SubmissionKind::Generic,
+        SubmissionKind::SenderConfig,
+    ];
+
+    /// Stable name used in storage and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionKind::Event => "event",
+            SubmissionKind::Stats => "stats",
+            SubmissionKind::CustomStats => "customStats",
+            SubmissionKind::SystemStatus => "systemStatus",
+            SubmissionKind::Precall => "precall",
+            SubmissionKind::Generic => "generic",
+            SubmissionKind::SenderConfig => "senderConfig",
+        }
+    }
+
+    /// Inverse of `as_str`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One accepted request body with the fields needed to find it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    /// App.
+    pub app_id: AppId,
+    /// Conference, when the route has one.
+    pub conf_id: Option<String>,
+    /// Participant, when the route has one.
+    pub uc_id: Option<String>,
+    /// Request kind.
+    pub kind: SubmissionKind,
+    /// `eventType` (or the generic channel's type).
+    pub event_type: String,
+    /// Local user ID.
+    pub user_id: Option<String>,
+    /// Remote user ID.
+    pub remote_id: Option<String>,
+    /// Fabric (`connectionID`).
+    pub connection_id: Option<String>,
+    /// Client timestamp, epoch ms (server time when the body has none).
+    pub timestamp_ms: f64,
+    /// Server receive time, epoch ms.
+    pub received_at_ms: i64,
+    /// zstd-compressed body (see `codec`).
+    pub body: Vec<u8>,
+    /// Length of the uncompressed body.
+    pub body_len: u32,
+    /// Whether the body was cut to the size limit before storing (application logs).
+    pub truncated: bool,
+}
+
+/// A submission as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSubmission {
+    /// Arrival sequence number.
+    pub id: i64,
+    /// The stored fields; `body` is empty when the query asked for no bodies.
+    pub submission: Submission,
+}
+
+/// One unit of a write batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// A participant joined (user joined); goes with its event submission.
+    Join(Participant),
+    /// An accepted body.
+    Submission(Submission),
+}
+
+/// A conference seen by the collector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConferenceRow {
+    /// App.
+    #[serde(skip)]
+    pub app_id: AppId,
+    /// Conference ID (decoded).
+    #[serde(rename = "confID")]
+    pub conf_id: String,
+    /// First receive time, epoch ms.
+    pub first_seen: i64,
+    /// Last receive time, epoch ms.
+    pub last_seen: i64,
+    /// Participants (user joined) so far.
+    pub participant_count: u32,
+}
+
+/// Which submissions to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubmissionQuery {
+    /// App.
+    pub app_id: AppId,
+    /// `Some` for one conference; `None` for app-level submissions (no conference).
+    pub conf_id: Option<String>,
+    /// Only these kinds (empty: all).
+    pub kinds: Vec<SubmissionKind>,
+    /// Only this fabric.
+    pub connection_id: Option<String>,
+    /// Whether to load bodies.
+    pub with_body: bool,
+    /// At most this many (0: no limit).
+    pub limit: u32,
+}
