@@ -1,0 +1,336 @@
+//! The write path: authorise, validate, normalise, compress, commit.
+
+use std::sync::Arc;
+
+use callstats_protocol::auth::{auth_error_body, AuthForm, TokenReply};
+use callstats_protocol::catalogue::{self, Category, KindSpec};
+use callstats_protocol::envelope::{self, ParsedBody};
+use callstats_protocol::ProtocolError;
+use callstats_store::codec;
+use callstats_store::{App, AppId, Participant, Submission, SubmissionKind, Write};
+use serde_json::Value;
+
+use crate::auth::{parse_form, verify_code, AccessRefusal, AuthRefusal};
+use crate::{Caller, Ingest, IngestError};
+
+/// What `/authenticate` answers: a token, or a refusal with the body callstats-js understands.
+pub type AuthOutcome = Result<TokenReply, (AuthRefusal, Value)>;
+
+fn parse_app_id(segment: &str) -> Result<AppId, IngestError> {
+    segment
+        .parse::<AppId>()
+        .map_err(|_| IngestError::NotFound(format!("AppID `{segment}` is not a number (was initialize given a numeric AppID?)")))
+}
+
+fn origin_allowed(app: &App, origin: Option<&str>) -> bool {
+    match origin {
+        // Requests without an Origin come from servers and tools, not browsers; the allow-list
+        // exists to stop other web pages from using the AppID.
+        None => true,
+        Some(o) => app.origins.is_empty() || app.origins.iter().any(|a| a == o),
+    }
+}
+
+impl Ingest {
+    /// `POST /authenticate`.
+    pub async fn authenticate(&self, form: &AuthForm, origin: Option<&str>) -> AuthOutcome {
+        let refuse = |r: AuthRefusal| {
+            let body = auth_error_body(r.error, &r.reason);
+            (r, body)
+        };
+        let req = parse_form(form).map_err(refuse)?;
+        let app = match self.app(req.app_id).await {
+            Ok(app) => app,
+            Err(IngestError::NotFound(m)) => return Err(refuse(AuthRefusal::bad_grant(m))),
+            Err(e) => return Err(refuse(AuthRefusal::server(e.to_string()))),
+        };
+        if !origin_allowed(&app, origin) {
+            return Err(refuse(AuthRefusal::forbidden(format!(
+                "origin {} is not allowed for app {}",
+                origin.unwrap_or_default(),
+                app.id
+            ))));
+        }
+        let secret = self.key.open(app.id, &app.secret_sealed).map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
+        let keys = self.store.app_keys(app.id).await.map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
+        verify_code(&req, &app, &secret, &keys).map_err(refuse)?;
+        self.tokens.issue(&app, req.user_id, self.now_ms() / 1000).map_err(refuse)
+    }
+
+    /// Checks the caller's access token for the app named in the path.
+    pub async fn authorize(&self, caller: Caller<'_>, app_segment: &str) -> Result<Arc<App>, IngestError> {
+        let app_id = parse_app_id(app_segment)?;
+        let token = caller
+            .token
+            .ok_or_else(|| IngestError::Unauthorized("missing access token (Authorization: Bearer …)".into()))?;
+        let claims = self.tokens.verify(token).map_err(|r| match r {
+            AccessRefusal::Expired => IngestError::TokenExpired,
+            AccessRefusal::Invalid(m) => IngestError::Unauthorized(m),
+        })?;
+        if claims.app_id != app_id {
+            return Err(IngestError::Forbidden(format!(
+                "the access token is for app {}, not app {app_id}",
+                claims.app_id
+            )));
+        }
+        let app = self.app(app_id).await?;
+        if !origin_allowed(&app, caller.origin) {
+            return Err(IngestError::Forbidden(format!(
+                "origin {} is not allowed for app {app_id}",
+                caller.origin.unwrap_or_default()
+            )));
+        }
+        Ok(app)
+    }
+
+    fn check_size(&self, body: &[u8]) -> Result<(), IngestError> {
+        if body.len() > self.limits.max_body_bytes {
+            return Err(IngestError::TooLarge { limit: self.limits.max_body_bytes });
+        }
+        Ok(())
+    }
+
+    fn submission(
+        &self,
+        app: AppId,
+        conf: Option<&str>,
+        uc: Option<&str>,
+        kind: SubmissionKind,
+        parsed: &ParsedBody,
+        raw: &[u8],
+        truncated: bool,
+    ) -> Submission {
+        let e = &parsed.envelope;
+        Submission {
+            app_id: app,
+            conf_id: conf.map(str::to_owned),
+            uc_id: uc.map(str::to_owned),
+            kind,
+            event_type: e.event_type.clone(),
+            user_id: Some(e.local_id.clone()),
+            remote_id: e.remote_id.clone(),
+            connection_id: e.connection_id.clone(),
+            timestamp_ms: e.timestamp,
+            received_at_ms: self.now_ms(),
+            body: codec::compress(raw),
+            body_len: raw.len() as u32,
+            truncated,
+        }
+    }
+
+    /// `POST /v1/apps/{appID}/conferences/{confID}`: user joined. Returns the new ucID.
+    pub async fn user_joined(&self, caller: Caller<'_>, app_segment: &str, conf: &str, body: &[u8]) -> Result<String, IngestError> {
+        self.check_size(body)?;
+        let app = self.authorize(caller, app_segment).await?;
+        let parsed = envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
+        let value = parsed.value.as_ref().expect("event bodies are parsed to a tree");
+        // Random 63-bit decimal: numeric like the original's, unique across nodes without a
+        // database round trip, and not guessable from another participant's.
+        let uc_id = rand::random_range(1_000_000_000_000_000u64..i64::MAX as u64).to_string();
+        let participant = Participant {
+            uc_id: uc_id.clone(),
+            app_id: app.id,
+            conf_id: conf.to_owned(),
+            user_id: parsed.envelope.local_id.clone(),
+            device_id: parsed.envelope.device_id.clone(),
+            endpoint: value.get("endpointInfo").cloned().unwrap_or(Value::Null),
+            sdk_version: parsed.envelope.sdk_version.clone(),
+            joined_at: parsed.envelope.timestamp,
+            received_at: self.now_ms(),
+        };
+        let mut sub = self.submission(app.id, Some(conf), Some(&uc_id), SubmissionKind::Event, &parsed, body, false);
+        sub.received_at_ms = participant.received_at;
+        self.store.write(vec![Write::Join(participant), Write::Submission(sub)]).await?;
+        self.directory.remember_participant(&uc_id, app.id, conf);
+        tracing::debug!(app.id = app.id, conf.id = conf, uc.id = %uc_id, "user joined");
+        Ok(uc_id)
+    }
+
+    /// Any POST below `/v1/apps/{appID}/conferences/{confID}/{ucID}/`.
+    pub async fn submit(
+        &self,
+        caller: Caller<'_>,
+        app_segment: &str,
+        conf: &str,
+        uc: &str,
+        route_path: &str,
+        body: &[u8],
+    ) -> Result<(), IngestError> {
+        let route = catalogue::route(route_path).ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
+        self.check_size(body)?;
+        let app = self.authorize(caller, app_segment).await?;
+        match self.participant_home(uc).await? {
+            Some((a, c)) if a == app.id && c == conf => {}
+            _ => {
+                return Err(IngestError::NotFound(format!(
+                    "ucID {uc} is not a participant of conference `{conf}` (user joined must come first)"
+                )))
+            }
+        }
+        let mut parsed = envelope::parse(body, route.kinds, route.category, route.path)?;
+        let kind = match route.category {
+            Category::Event => SubmissionKind::Event,
+            Category::Stats => SubmissionKind::Stats,
+            Category::CustomStats => SubmissionKind::CustomStats,
+            Category::SystemStatus => SubmissionKind::SystemStatus,
+        };
+        let mut truncated = false;
+        let mut rewritten = None;
+        if parsed.envelope.event_type == "applicationErrorLog" {
+            if let Some(v) = parsed.value.as_mut() {
+                truncated = truncate_log(v, self.limits.app_log_bytes);
+                if truncated {
+                    rewritten = Some(serde_json::to_vec(v).expect("a parsed JSON tree serialises"));
+                    tracing::debug!(app.id = app.id, conf.id = conf, "application log truncated");
+                }
+            }
+        }
+        let raw = rewritten.as_deref().unwrap_or(body);
+        let sub = self.submission(app.id, Some(conf), Some(uc), kind, &parsed, raw, truncated);
+        self.store.write(vec![Write::Submission(sub)]).await?;
+        Ok(())
+    }
+
+    /// `POST /v1/apps/{appID}/events/precall` and `/events/precallnotification`.
+    pub async fn precall(&self, caller: Caller<'_>, app_segment: &str, notification: bool, body: &[u8]) -> Result<(), IngestError> {
+        self.check_size(body)?;
+        let app = self.authorize(caller, app_segment).await?;
+        let spec: &'static KindSpec =
+            if notification { &catalogue::PRECALL_NOTIFICATION } else { &catalogue::PRECALL_RESULTS };
+        let parsed = envelope::parse(body, std::slice::from_ref(spec), Category::Event, "pre-call")?;
+        let sub = self.submission(app.id, None, None, SubmissionKind::Precall, &parsed, body, false);
+        self.store.write(vec![Write::Submission(sub)]).await?;
+        Ok(())
+    }
+
+    /// `POST /generics`: the client's log channel. It carries no token; the app ID is in the body.
+    pub async fn generic(&self, origin: Option<&str>, body: &[u8]) -> Result<(), IngestError> {
+        self.check_size(body)?;
+        let v: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+        let obj = v.as_object().ok_or_else(|| ProtocolError::Malformed("expected a JSON object".into()))?;
+        let app_id = match obj.get("appID") {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            None | Some(Value::Null) => return Err(ProtocolError::MissingField("appID".into()).into()),
+            Some(_) => None,
+        }
+        .ok_or_else(|| ProtocolError::WrongType { field: "appID".into(), expected: "a number" })?;
+        let event_type = match obj.get("eventType") {
+            Some(Value::String(s)) => s.clone(),
+            None | Some(Value::Null) => return Err(ProtocolError::MissingField("eventType".into()).into()),
+            Some(_) => return Err(ProtocolError::WrongType { field: "eventType".into(), expected: "a string" }.into()),
+        };
+        let app = self.app(app_id).await?;
+        if !origin_allowed(&app, origin) {
+            return Err(IngestError::Forbidden(format!("origin {} is not allowed for app {app_id}", origin.unwrap_or_default())));
+        }
+        let now = self.now_ms();
+        let sub = Submission {
+            app_id,
+            conf_id: None,
+            uc_id: None,
+            kind: SubmissionKind::Generic,
+            event_type,
+            user_id: obj.get("userID").and_then(Value::as_str).map(str::to_owned),
+            remote_id: None,
+            connection_id: None,
+            timestamp_ms: now as f64,
+            received_at_ms: now,
+            body: codec::compress(body),
+            body_len: body.len() as u32,
+            truncated: false,
+        };
+        self.store.write(vec![Write::Submission(sub)]).await?;
+        Ok(())
+    }
+
+    /// `GET /v1/apps/{appID}/configurations`: the default and recommended configurations.
+    pub async fn app_configuration(&self, caller: Caller<'_>, app_segment: &str) -> Result<Value, IngestError> {
+        let app = self.authorize(caller, app_segment).await?;
+        let mut out = serde_json::Map::new();
+        if let Some(d) = &app.settings.default_config {
+            out.insert("default".into(), d.clone());
+        }
+        if let Some(r) = &app.settings.recommended_config {
+            out.insert("recommended".into(), r.clone());
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// `POST /v1/apps/{appID}/configurations`: the sender parameters callstats-js reports. Kept
+    /// as data; we make no recommendation.
+    pub async fn sender_config(&self, caller: Caller<'_>, app_segment: &str, body: &[u8]) -> Result<(), IngestError> {
+        self.check_size(body)?;
+        let app = self.authorize(caller, app_segment).await?;
+        let v: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+        let obj = v.as_object().ok_or_else(|| ProtocolError::Malformed("expected a JSON object".into()))?;
+        let now = self.now_ms();
+        let sub = Submission {
+            app_id: app.id,
+            conf_id: None,
+            uc_id: None,
+            kind: SubmissionKind::SenderConfig,
+            event_type: "senderConfiguration".into(),
+            user_id: obj.get("local_id").and_then(Value::as_str).map(str::to_owned),
+            remote_id: None,
+            connection_id: None,
+            timestamp_ms: now as f64,
+            received_at_ms: now,
+            body: codec::compress(body),
+            body_len: body.len() as u32,
+            truncated: false,
+        };
+        self.store.write(vec![Write::Submission(sub)]).await?;
+        Ok(())
+    }
+}
+
+/// Cuts an application log's `message` (and `stack`) to `limit` bytes on a character boundary.
+/// Returns whether anything was cut.
+fn truncate_log(v: &mut Value, limit: usize) -> bool {
+    let Some(obj) = v.as_object_mut() else { return false };
+    let mut cut = false;
+    for field in ["message", "stack"] {
+        let Some(f) = obj.get_mut(field) else { continue };
+        let len = match &*f {
+            Value::String(s) => s.len(),
+            other => other.to_string().len(),
+        };
+        if len <= limit {
+            continue;
+        }
+        let mut text = match f.take() {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        *f = Value::String(text);
+        cut = true;
+    }
+    if cut {
+        obj.insert("truncated".into(), Value::Bool(true));
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_long_logs_on_char_boundaries() {
+        let mut v = serde_json::json!({"message": "ä".repeat(15_000), "stack": "short"});
+        assert!(truncate_log(&mut v, 20 * 1024));
+        let m = v["message"].as_str().unwrap();
+        assert!(m.len() <= 20 * 1024 && m.len() > 20 * 1024 - 2);
+        assert_eq!(v["stack"], "short");
+        assert_eq!(v["truncated"], true);
+        let mut small = serde_json::json!({"message": "fine"});
+        assert!(!truncate_log(&mut small, 20 * 1024));
+        assert_eq!(small, serde_json::json!({"message": "fine"}));
+    }
+}

@@ -1,0 +1,146 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod auth;
+mod collect;
+mod directory;
+pub mod read;
+pub mod secrets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use callstats_protocol::ProtocolError;
+use callstats_store::{Store, StoreError};
+
+pub use auth::{AccessRefusal, AuthRefusal, TokenIssuer};
+pub use secrets::ServerKey;
+
+/// Size limits of the collector.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body accepted, bytes (default 1 MiB; a callstats-js stats body is ~16 KB).
+    pub max_body_bytes: usize,
+    /// Application logs longer than this are stored cut to it and flagged (default 20 KB, the
+    /// limit the integration guide promises).
+    pub app_log_bytes: usize,
+    /// How long an app's record (origins, settings) is cached before it is read again.
+    pub app_cache_ttl: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 1 << 20, app_log_bytes: 20 * 1024, app_cache_ttl: Duration::from_secs(2) }
+    }
+}
+
+/// The source of "now" for everything time-based, so tests can control it.
+pub trait Clock: Send + Sync + 'static {
+    /// Epoch milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    }
+}
+
+/// Everything that can go wrong handling a request, by what the caller should be told.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The body breaks the protocol.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The request itself is malformed (a path segment, a header).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No credentials, or credentials that are not ours.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The access token has expired; callstats-js re-authenticates on exactly this.
+    #[error("Token has expired")]
+    TokenExpired,
+    /// Valid credentials that do not allow this (another app's token, a refused origin).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The app, conference or participant does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The body is larger than `Limits::max_body_bytes`.
+    #[error("body exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// Overloaded; the caller should retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Deployment problem (server key, stored data).
+    #[error("{0}")]
+    Config(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for IngestError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable { reason } => IngestError::Unavailable(reason),
+            other => IngestError::Store(other),
+        }
+    }
+}
+
+/// Who is calling: the bearer token and `Origin` of the request, as the HTTP layer found them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caller<'a> {
+    /// Access token from `Authorization: Bearer` (or the REST API's `token` header).
+    pub token: Option<&'a str>,
+    /// The `Origin` header.
+    pub origin: Option<&'a str>,
+}
+
+/// The collector's services, shared by every request handler.
+pub struct Ingest {
+    store: Arc<dyn Store>,
+    key: ServerKey,
+    tokens: TokenIssuer,
+    limits: Limits,
+    clock: Arc<dyn Clock>,
+    directory: directory::Directory,
+}
+
+impl Ingest {
+    /// Builds the services over a store.
+    pub fn new(store: Arc<dyn Store>, key: ServerKey, limits: Limits, clock: Arc<dyn Clock>) -> Self {
+        Ingest {
+            tokens: TokenIssuer::new(&key),
+            directory: directory::Directory::new(limits.app_cache_ttl),
+            store,
+            key,
+            limits,
+            clock,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Now, per the configured clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

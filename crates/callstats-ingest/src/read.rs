@@ -1,0 +1,394 @@
+//! The read side: what the JSON API shows of a conference, assembled from stored submissions.
+//!
+//! Fabrics are not stored as rows: they are folded from their events by `callstats-analytics`
+//! each time, so a better fold (or a fix) applies to conferences already stored.
+
+use std::collections::BTreeMap;
+
+use callstats_analytics::fabric::{FabricSignal, FabricView};
+use callstats_store::codec;
+use callstats_store::{AppId, ConferenceRow, Participant, StoredSubmission, SubmissionKind, SubmissionQuery};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Ingest, IngestError};
+
+/// A participant as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipantView {
+    /// ucID.
+    #[serde(rename = "ucID")]
+    pub uc_id: String,
+    /// Local user ID.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Device ID.
+    #[serde(rename = "deviceID")]
+    pub device_id: String,
+    /// Browser name and version.
+    pub browser: NameVersion,
+    /// Operating system name and version.
+    pub os: NameVersion,
+    /// SDK version.
+    pub sdk_version: Option<String>,
+    /// Application version (`endpointInfo.appVersion`).
+    pub app_version: Option<String>,
+    /// Client timestamp of the join.
+    pub joined_at: f64,
+    /// `endpointInfo` as sent.
+    pub endpoint: Value,
+}
+
+/// A name and a version.
+#[derive(Debug, Serialize)]
+pub struct NameVersion {
+    /// Name.
+    pub name: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+}
+
+fn text(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_owned))
+}
+
+impl From<Participant> for ParticipantView {
+    fn from(p: Participant) -> Self {
+        let e = &p.endpoint;
+        ParticipantView {
+            browser: NameVersion { name: text(e, &["buildName", "name"]), version: text(e, &["buildVersion", "version"]) },
+            os: NameVersion { name: text(e, &["os"]), version: text(e, &["osVersion"]) },
+            app_version: text(e, &["appVersion"]),
+            uc_id: p.uc_id,
+            user_id: p.user_id,
+            device_id: p.device_id,
+            sdk_version: p.sdk_version,
+            joined_at: p.joined_at,
+            endpoint: p.endpoint,
+        }
+    }
+}
+
+/// One stored body.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmissionView {
+    /// Arrival sequence number.
+    pub id: i64,
+    /// Request kind.
+    pub kind: SubmissionKind,
+    /// `eventType`.
+    pub event_type: String,
+    /// Client timestamp, epoch ms.
+    pub timestamp: f64,
+    /// Server receive time, epoch ms.
+    pub received_at: i64,
+    /// Participant.
+    #[serde(rename = "ucID")]
+    pub uc_id: Option<String>,
+    /// Local user.
+    #[serde(rename = "userID")]
+    pub user_id: Option<String>,
+    /// Fabric.
+    #[serde(rename = "connectionID")]
+    pub connection_id: Option<String>,
+    /// Remote user.
+    #[serde(rename = "remoteID")]
+    pub remote_id: Option<String>,
+    /// Whether the body was cut to the size limit.
+    pub truncated: bool,
+    /// Body size as received (or as stored after truncation), bytes.
+    pub size_bytes: u32,
+    /// The body as received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+fn view(s: StoredSubmission, with_body: bool) -> Result<SubmissionView, IngestError> {
+    let sub = s.submission;
+    let body = if with_body {
+        let raw = codec::decompress(&sub.body, sub.body_len as usize)?;
+        Some(serde_json::from_slice(&raw).map_err(|e| IngestError::Config(format!("stored body {} is not JSON: {e}", s.id)))?)
+    } else {
+        None
+    };
+    Ok(SubmissionView {
+        id: s.id,
+        kind: sub.kind,
+        event_type: sub.event_type,
+        timestamp: sub.timestamp_ms,
+        received_at: sub.received_at_ms,
+        uc_id: sub.uc_id,
+        user_id: sub.user_id,
+        connection_id: sub.connection_id,
+        remote_id: sub.remote_id,
+        truncated: sub.truncated,
+        size_bytes: sub.body_len,
+        body,
+    })
+}
+
+/// A fabric as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FabricEntry {
+    /// The fabric's `connectionID`.
+    #[serde(rename = "connectionID")]
+    pub connection_id: String,
+    /// Participant owning it.
+    #[serde(rename = "ucID")]
+    pub uc_id: Option<String>,
+    /// Local user.
+    #[serde(rename = "localUserID")]
+    pub local_user_id: Option<String>,
+    /// Remote user.
+    #[serde(rename = "remoteUserID")]
+    pub remote_user_id: Option<String>,
+    /// Lifecycle.
+    #[serde(flatten)]
+    pub view: FabricView,
+    /// Stats submissions received for it.
+    pub stats_count: usize,
+}
+
+/// The stats samples of one fabric (metadata; bodies via the stats endpoint).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsSeries {
+    /// Fabric.
+    #[serde(rename = "connectionID")]
+    pub connection_id: String,
+    /// Participant.
+    #[serde(rename = "ucID")]
+    pub uc_id: Option<String>,
+    /// Remote user.
+    #[serde(rename = "remoteID")]
+    pub remote_id: Option<String>,
+    /// Local user.
+    #[serde(rename = "userID")]
+    pub user_id: Option<String>,
+    /// Samples in arrival order.
+    pub samples: Vec<SampleView>,
+}
+
+/// One stats sample's metadata.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleView {
+    /// Arrival sequence number.
+    pub id: i64,
+    /// Client timestamp.
+    pub timestamp: f64,
+    /// Server receive time.
+    pub received_at: i64,
+    /// Body size, bytes.
+    pub size_bytes: u32,
+}
+
+/// Everything the API shows of one conference.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConferenceDetail {
+    /// Conference ID.
+    #[serde(rename = "confID")]
+    pub conf_id: String,
+    /// First receive time.
+    pub first_seen: i64,
+    /// Last receive time.
+    pub last_seen: i64,
+    /// Participants by join time.
+    pub participants: Vec<ParticipantView>,
+    /// Fabrics.
+    pub fabrics: Vec<FabricEntry>,
+    /// Every non-stats submission in client-time order, with bodies.
+    pub events: Vec<SubmissionView>,
+    /// Failures reported with `reportError` and application logs.
+    pub errors: Vec<SubmissionView>,
+    /// User feedback.
+    pub feedback: Vec<SubmissionView>,
+    /// Stats samples per fabric.
+    pub stats: Vec<StatsSeries>,
+}
+
+fn field_str(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// What a stored event says about its fabric, if anything.
+fn signal(event_type: &str, body: &Value) -> Option<FabricSignal> {
+    let delay = body.get("delay").and_then(Value::as_f64);
+    Some(match event_type {
+        "fabricSetup" => FabricSignal::Setup {
+            delay_ms: delay,
+            usage: field_str(body, "fabricUsage"),
+            direction: field_str(body, "fabricTransmissionDirection"),
+            remote_endpoint_type: field_str(body, "remoteEndpointType"),
+        },
+        "fabricSetupFailed" => FabricSignal::SetupFailed {
+            delay_ms: delay,
+            reason: field_str(body, "reason"),
+            function: field_str(body, "function"),
+        },
+        "fabricStateChange" => FabricSignal::StateChange {
+            changed: field_str(body, "changedState")?,
+            new_state: field_str(body, "newState")?,
+        },
+        "fabricHold" => FabricSignal::Hold,
+        "fabricResume" => FabricSignal::Resume,
+        "fabricDropped" => FabricSignal::Dropped,
+        "fabricTerminated" => FabricSignal::Terminated,
+        _ => return None,
+    })
+}
+
+impl Ingest {
+    /// An app's conferences, most recent first.
+    pub async fn list_conferences(&self, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>, IngestError> {
+        self.app(app).await?;
+        Ok(self.store.conferences(app, limit.clamp(1, 1000)).await?)
+    }
+
+    /// One conference with everything stored about it.
+    pub async fn conference_detail(&self, app: AppId, conf: &str) -> Result<ConferenceDetail, IngestError> {
+        let row = self
+            .store
+            .conference(app, conf)
+            .await?
+            .ok_or_else(|| IngestError::NotFound(format!("no conference `{conf}` in app {app}")))?;
+        let participants = self.store.participants(app, conf).await?;
+        let events = self
+            .store
+            .submissions(&SubmissionQuery {
+                app_id: app,
+                conf_id: Some(conf.to_owned()),
+                kinds: vec![SubmissionKind::Event, SubmissionKind::CustomStats, SubmissionKind::SystemStatus],
+                with_body: true,
+                ..Default::default()
+            })
+            .await?;
+        let stats = self
+            .store
+            .submissions(&SubmissionQuery {
+                app_id: app,
+                conf_id: Some(conf.to_owned()),
+                kinds: vec![SubmissionKind::Stats],
+                with_body: false,
+                ..Default::default()
+            })
+            .await?;
+        let mut events: Vec<SubmissionView> = events.into_iter().map(|s| view(s, true)).collect::<Result<_, _>>()?;
+        events.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp).then(a.id.cmp(&b.id)));
+
+        let mut series: BTreeMap<String, StatsSeries> = BTreeMap::new();
+        for s in stats {
+            let sub = s.submission;
+            let Some(conn) = sub.connection_id.clone() else { continue };
+            series
+                .entry(conn.clone())
+                .or_insert_with(|| StatsSeries {
+                    connection_id: conn,
+                    uc_id: sub.uc_id.clone(),
+                    remote_id: sub.remote_id.clone(),
+                    user_id: sub.user_id.clone(),
+                    samples: Vec::new(),
+                })
+                .samples
+                .push(SampleView { id: s.id, timestamp: sub.timestamp_ms, received_at: sub.received_at_ms, size_bytes: sub.body_len });
+        }
+
+        let mut fabrics: BTreeMap<String, (FabricEntry, Vec<FabricSignal>)> = BTreeMap::new();
+        for e in &events {
+            let Some(conn) = &e.connection_id else { continue };
+            let Some(sig) = e.body.as_ref().and_then(|b| signal(&e.event_type, b)) else { continue };
+            fabric_entry(&mut fabrics, conn, e.uc_id.as_ref(), e.user_id.as_ref(), e.remote_id.as_ref()).1.push(sig);
+        }
+        for s in series.values() {
+            let entry = fabric_entry(&mut fabrics, &s.connection_id, s.uc_id.as_ref(), s.user_id.as_ref(), s.remote_id.as_ref());
+            entry.0.stats_count = s.samples.len();
+        }
+        let fabrics = fabrics
+            .into_values()
+            .map(|(mut entry, signals)| {
+                entry.view = FabricView::fold(&signals);
+                entry
+            })
+            .collect();
+
+        let pick = |types: &[&str]| -> Vec<SubmissionView> {
+            events.iter().filter(|e| types.contains(&e.event_type.as_str())).cloned().collect()
+        };
+        Ok(ConferenceDetail {
+            errors: pick(&["fabricSetupFailed", "applicationErrorLog"]),
+            feedback: pick(&["userFeedbackEvent"]),
+            conf_id: row.conf_id,
+            first_seen: row.first_seen,
+            last_seen: row.last_seen,
+            participants: participants.into_iter().map(ParticipantView::from).collect(),
+            fabrics,
+            events,
+            stats: series.into_values().collect(),
+        })
+    }
+
+    /// Stats submissions of a conference with their bodies, optionally for one fabric.
+    pub async fn stats_samples(&self, app: AppId, conf: &str, connection: Option<&str>, limit: u32) -> Result<Vec<SubmissionView>, IngestError> {
+        self.store.conference(app, conf).await?.ok_or_else(|| IngestError::NotFound(format!("no conference `{conf}` in app {app}")))?;
+        let rows = self
+            .store
+            .submissions(&SubmissionQuery {
+                app_id: app,
+                conf_id: Some(conf.to_owned()),
+                kinds: vec![SubmissionKind::Stats],
+                connection_id: connection.map(str::to_owned),
+                with_body: true,
+                limit,
+            })
+            .await?;
+        rows.into_iter().map(|s| view(s, true)).collect()
+    }
+
+    /// App-level submissions (no conference): generics, pre-call results, sender configurations.
+    pub async fn app_submissions(&self, app: AppId, kind: Option<SubmissionKind>, limit: u32) -> Result<Vec<SubmissionView>, IngestError> {
+        self.app(app).await?;
+        let rows = self
+            .store
+            .submissions(&SubmissionQuery {
+                app_id: app,
+                conf_id: None,
+                kinds: kind.into_iter().collect(),
+                with_body: true,
+                limit,
+                ..Default::default()
+            })
+            .await?;
+        rows.into_iter().map(|s| view(s, true)).collect()
+    }
+}
+
+fn fabric_entry<'m>(
+    map: &'m mut BTreeMap<String, (FabricEntry, Vec<FabricSignal>)>,
+    conn: &str,
+    uc: Option<&String>,
+    local: Option<&String>,
+    remote: Option<&String>,
+) -> &'m mut (FabricEntry, Vec<FabricSignal>) {
+    let entry = map.entry(conn.to_owned()).or_insert_with(|| {
+        (
+            FabricEntry {
+                connection_id: conn.to_owned(),
+                uc_id: None,
+                local_user_id: None,
+                remote_user_id: None,
+                view: FabricView::default(),
+                stats_count: 0,
+            },
+            Vec::new(),
+        )
+    });
+    let e = &mut entry.0;
+    e.uc_id = e.uc_id.take().or_else(|| uc.cloned());
+    e.local_user_id = e.local_user_id.take().or_else(|| local.cloned());
+    e.remote_user_id = e.remote_user_id.take().or_else(|| remote.cloned());
+    entry
+}

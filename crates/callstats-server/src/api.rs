@@ -1,0 +1,133 @@
+//! The JSON read API (`/api/v1/…`), documented in `openapi.json`. Every route needs an admin
+//! token (`callstats admin token`) as `Authorization: Bearer …`; the dashboard builds on the same
+//! routes.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use callstats_ingest::IngestError;
+use callstats_store::{AppId, SubmissionKind};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::{bearer, AppState, OPENAPI};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/apps", get(list_apps))
+        .route("/api/v1/apps/{app}/conferences", get(list_conferences))
+        .route("/api/v1/apps/{app}/conferences/{conf}", get(get_conference))
+        .route("/api/v1/apps/{app}/conferences/{conf}/stats", get(list_stats))
+        .route("/api/v1/apps/{app}/submissions", get(list_app_submissions))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+fn fail(uri: &Uri) -> impl FnOnce(IngestError) -> ApiError + '_ {
+    move |error| ApiError { error, path: uri.path().to_owned() }
+}
+
+fn app_id(segment: &str) -> Result<AppId, IngestError> {
+    segment.parse().map_err(|_| IngestError::NotFound(format!("AppID `{segment}` is not a number")))
+}
+
+async fn list_apps(State(ingest): State<AppState>, uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let apps = ingest.store().apps().await.map_err(|e| fail(&uri)(e.into()))?;
+    let apps: Vec<_> = apps
+        .into_iter()
+        .map(|a| json!({"appID": a.id, "name": a.name, "origins": a.origins, "settings": a.settings, "createdAt": a.created_at_ms}))
+        .collect();
+    Ok(Json(json!({ "apps": apps })).into_response())
+}
+
+#[derive(Deserialize)]
+struct Page {
+    limit: Option<u32>,
+}
+
+async fn list_conferences(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    Query(page): Query<Page>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let conferences = ingest.list_conferences(app, page.limit.unwrap_or(100)).await.map_err(fail(&uri))?;
+    Ok(Json(json!({ "conferences": conferences })).into_response())
+}
+
+async fn get_conference(
+    State(ingest): State<AppState>,
+    Path((app, conf)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let detail = ingest.conference_detail(app, &conf).await.map_err(fail(&uri))?;
+    Ok(Json(detail).into_response())
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    #[serde(rename = "connectionID")]
+    connection_id: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_stats(
+    State(ingest): State<AppState>,
+    Path((app, conf)): Path<(String, String)>,
+    Query(q): Query<StatsQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let samples = ingest
+        .stats_samples(app, &conf, q.connection_id.as_deref(), q.limit.unwrap_or(1000))
+        .await
+        .map_err(fail(&uri))?;
+    Ok(Json(json!({ "samples": samples })).into_response())
+}
+
+#[derive(Deserialize)]
+struct SubmissionsQuery {
+    kind: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_app_submissions(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    Query(q): Query<SubmissionsQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let kind = match q.kind.as_deref() {
+        None => None,
+        Some(k) => Some(
+            SubmissionKind::parse(k)
+                .ok_or_else(|| IngestError::BadRequest(format!("unknown kind `{k}`")))
+                .map_err(fail(&uri))?,
+        ),
+    };
+    let submissions = ingest.app_submissions(app, kind, q.limit.unwrap_or(1000)).await.map_err(fail(&uri))?;
+    Ok(Json(json!({ "submissions": submissions })).into_response())
+}

@@ -1,0 +1,168 @@
+//! The routes callstats.js talks to. One origin serves them all, so a page points
+//! `authServiceURL` and `collectorURL` at `http://HOST/` and `restEventURL`, `restStatsURL` and
+//! `appSettingsURL` at `http://HOST/v1/apps/`. Conference IDs arrive percent-encoded (`/` as
+//! `%2F`); routing happens on the raw path and each segment is decoded after matching.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use callstats_ingest::{Caller, Ingest, IngestError};
+use callstats_protocol::auth::AuthForm;
+use callstats_protocol::reply::{ClockSyncReply, StatusReply, UserJoinedReply};
+
+use crate::error::CollectorError;
+use crate::{bearer, origin, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/authenticate", post(authenticate))
+        .route("/clockSync", get(clock_sync))
+        .route("/generics", post(generics))
+        .route("/v1/apps/{app}/conferences/{conf}", post(user_joined))
+        .route("/v1/apps/{app}/conferences/{conf}/{uc}/{*route}", post(submit))
+        .route("/v1/apps/{app}/events/precall", post(precall_results))
+        .route("/v1/apps/{app}/events/precallnotification", post(precall_notification))
+        .route("/v1/apps/{app}/configurations", get(configurations).post(sender_configuration))
+        .route("/v1/apps/{app}/configurations/internal", get(internal_configurations))
+}
+
+/// Reads a body within the size limit; the `Content-Length` is checked first so an oversize
+/// upload is refused before it is read.
+async fn read_body(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Result<Bytes, IngestError> {
+    let limit = ingest.limits().max_body_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(IngestError::TooLarge { limit });
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some());
+        if too_large {
+            IngestError::TooLarge { limit }
+        } else {
+            IngestError::BadRequest(format!("could not read the request body: {e}"))
+        }
+    })
+}
+
+fn fail(uri: &Uri) -> impl FnOnce(IngestError) -> CollectorError + '_ {
+    move |error| CollectorError { error, path: uri.path().to_owned() }
+}
+
+fn accepted() -> Response {
+    Json(StatusReply { status: "success", msg: Some("accepted"), field: None }).into_response()
+}
+
+fn caller(headers: &HeaderMap) -> Caller<'_> {
+    Caller { token: bearer(headers), origin: origin(headers) }
+}
+
+async fn authenticate(State(ingest): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match read_body(&ingest, &headers, body).await {
+        Ok(b) => b,
+        Err(e) => return fail(&uri)(e).into_response(),
+    };
+    let form: AuthForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    match ingest.authenticate(&form, origin(&headers)).await {
+        Ok(reply) => Json(reply).into_response(),
+        Err((refusal, body)) => {
+            tracing::info!(http.status = refusal.status, http.path = uri.path(), reason = %refusal.reason, "authentication rejected");
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
+            (status, Json(body)).into_response()
+        }
+    }
+}
+
+async fn clock_sync(State(ingest): State<AppState>) -> Json<ClockSyncReply> {
+    Json(ClockSyncReply { now: ingest.now_ms() })
+}
+
+async fn generics(State(ingest): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Result<Response, CollectorError> {
+    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    ingest.generic(origin(&headers), &bytes).await.map_err(fail(&uri))?;
+    Ok(accepted())
+}
+
+async fn user_joined(
+    State(ingest): State<AppState>,
+    Path((app, conf)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
+    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    let uc_id = ingest.user_joined(caller(&headers), &app, &conf, &bytes).await.map_err(fail(&uri))?;
+    Ok(Json(UserJoinedReply { status: "success", uc_id: &uc_id }).into_response())
+}
+
+async fn submit(
+    State(ingest): State<AppState>,
+    Path((app, conf, uc, route)): Path<(String, String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
+    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    ingest.submit(caller(&headers), &app, &conf, &uc, &route, &bytes).await.map_err(fail(&uri))?;
+    Ok(accepted())
+}
+
+async fn precall_results(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
+    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    ingest.precall(caller(&headers), &app, false, &bytes).await.map_err(fail(&uri))?;
+    Ok(accepted())
+}
+
+async fn precall_notification(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
+    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    ingest.precall(caller(&headers), &app, true, &bytes).await.map_err(fail(&uri))?;
+    Ok(accepted())
+}
+
+async fn configurations(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, CollectorError> {
+    let config = ingest.app_configuration(caller(&headers), &app).await.map_err(fail(&uri))?;
+    Ok(Json(config).into_response())
+}
+
+/// callstats-js only logs this answer; an authorised empty object is all it needs.
+async fn internal_configurations(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, CollectorError> {
+    ingest.authorize(caller(&headers), &app).await.map_err(fail(&uri))?;
+    Ok(Json(serde_json::json!({})).into_response())
+}
+
+async fn sender_configuration(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
+    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    ingest.sender_config(caller(&headers), &app, &bytes).await.map_err(fail(&uri))?;
+    Ok(Json(serde_json::json!({})).into_response())
+}

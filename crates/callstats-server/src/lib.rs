@@ -1,0 +1,55 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod api;
+mod collector;
+mod error;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderName, Method};
+use axum::Router;
+use callstats_ingest::Ingest;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use error::{ApiError, CollectorError};
+
+/// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Shared state of every handler.
+pub type AppState = Arc<Ingest>;
+
+/// Builds the whole HTTP surface.
+pub fn router(ingest: Arc<Ingest>) -> Router {
+    // Browser pages on any origin talk to the collector (the per-app allow-list is enforced on
+    // the actual request, where the app is known). The original client never sends cookies, so
+    // echoing the origin is safe.
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("token")])
+        .max_age(std::time::Duration::from_secs(3600));
+    Router::new()
+        .merge(collector::routes())
+        .merge(api::routes())
+        .fallback(error::not_found)
+        .layer(cors)
+        .with_state(ingest)
+}
+
+/// The `Origin` header, if any.
+pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`, or the REST API's `token` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
+            return Some(v[7..].trim());
+        }
+    }
+    headers.get("token").and_then(|v| v.to_str().ok()).map(str::trim)
+}

@@ -1,0 +1,17 @@
+//! One module per subcommand.
+
+pub mod admin;
+pub mod app;
+pub mod serve;
+
+use std::sync::Arc;
+
+use callstats_ingest::{Ingest, Limits, SystemClock};
+
+use crate::database::{self, DatabaseArgs};
+
+/// Opens the store and builds the services the way every subcommand needs them.
+pub fn ingest(args: &DatabaseArgs) -> anyhow::Result<Arc<Ingest>> {
+    let (store, key) = database::open(args)?;
+    Ok(Arc::new(Ingest::new(store, key, Limits::default(), Arc::new(SystemClock))))
+}

@@ -1,0 +1,55 @@
+//! `callstats serve`.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+
+use crate::database::DatabaseArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "CALLSTATS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let ingest = super::ingest(db)?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Listening on http://{addr}");
+
+    // Zero-config first run: a demo app, whose credentials are printed on every start so the
+    // README's first command is all a newcomer needs.
+    let apps = ingest.store().apps().await.context("listing apps")?;
+    let demo = match apps.iter().find(|a| a.name == "demo").or(apps.first()) {
+        Some(app) => app.id,
+        None => ingest.create_app("demo").await.context("creating the demo app")?.0.id,
+    };
+    let secret = ingest.app_secret(demo).await.context("opening the demo app's secret")?;
+    println!("AppID: {demo}");
+    println!("AppSecret: {secret}");
+    tracing::info!(%addr, app.id = demo, "callstats serving");
+
+    axum::serve(listener, callstats_server::router(ingest))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

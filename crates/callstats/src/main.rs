@@ -1,0 +1,63 @@
+#![doc = include_str!("../README.md")]
+
+mod commands;
+mod database;
+
+use clap::{Parser, Subcommand};
+
+/// Self-hosted WebRTC monitoring and analytics, compatible with callstats.js.
+#[derive(Debug, Parser)]
+#[command(name = "callstats", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: database::DatabaseArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the collector, the JSON API and (later) the dashboard.
+    Serve(commands::serve::ServeArgs),
+    /// Manage apps: create, list, rotate secrets, third-party keys, origin allow-lists.
+    #[command(subcommand)]
+    App(commands::app::AppCommand),
+    /// Admin access to the JSON API.
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
+    /// Create or upgrade the database schema and exit.
+    Migrate,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLSTATS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(&cli.global, args).await,
+            Command::App(cmd) => commands::app::run(&cli.global, cmd).await,
+            Command::Admin(cmd) => commands::admin::run(&cli.global, cmd).await,
+            Command::Migrate => {
+                database::open(&cli.global)?;
+                println!("database is up to date");
+                Ok(())
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
