@@ -27,6 +27,9 @@ pub enum Command {
     Admin(commands::admin::AdminCommand),
     /// Create or upgrade the database schema and exit.
     Migrate,
+    /// Benchmarks that print figures (not pass/fail tests).
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +47,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => commands::serve::run(&cli.global, args).await,
             Command::App(cmd) => commands::app::run(&cli.global, cmd).await,
             Command::Admin(cmd) => commands::admin::run(&cli.global, cmd).await,
+            Command::Bench(cmd) => commands::bench::run(cmd).await,
             Command::Migrate => {
                 database::open(&cli.global)?;
                 println!("database is up to date");

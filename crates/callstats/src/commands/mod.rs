@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod bench;
 pub mod serve;
 
 use std::sync::Arc;
