@@ -70,12 +70,23 @@ pub(crate) fn parse_form(form: &AuthForm) -> Result<AuthRequest<'_>, AuthRefusal
 fn validation(alg: Algorithm) -> Validation {
     let mut v = Validation::new(alg);
     // The AppSecret flow's tokens carry no time claims at all; `exp` and `nbf` are honoured
-    // whenever they are present.
+    // whenever they are present; `check_times` does that against the service's clock.
     v.required_spec_claims.clear();
-    v.validate_exp = true;
-    v.validate_nbf = true;
-    v.leeway = LEEWAY_SECS;
+    v.validate_exp = false;
+    v.validate_nbf = false;
     v
+}
+
+fn check_times(c: &CodeClaims, now_secs: i64) -> Result<(), AuthRefusal> {
+    let now = now_secs as f64;
+    let leeway = LEEWAY_SECS as f64;
+    if c.exp.is_some_and(|exp| exp + leeway <= now) {
+        return Err(AuthRefusal::bad_grant("the token has expired (exp)"));
+    }
+    if c.nbf.is_some_and(|nbf| nbf - leeway > now) {
+        return Err(AuthRefusal::bad_grant("the token is not valid yet (nbf)"));
+    }
+    Ok(())
 }
 
 fn explain(e: &jsonwebtoken::errors::Error) -> String {
@@ -89,7 +100,13 @@ fn explain(e: &jsonwebtoken::errors::Error) -> String {
 }
 
 /// Verifies the `code` JWT of either flow against the app's secret and keys.
-pub(crate) fn verify_code(req: &AuthRequest<'_>, app: &App, secret: &str, keys: &[AppKey]) -> Result<CodeClaims, AuthRefusal> {
+pub(crate) fn verify_code(
+    req: &AuthRequest<'_>,
+    app: &App,
+    secret: &str,
+    keys: &[AppKey],
+    now_secs: i64,
+) -> Result<CodeClaims, AuthRefusal> {
     let header = decode_header(req.code).map_err(|e| AuthRefusal::bad_grant(format!("code is not a JWT: {e}")))?;
     let claims = match header.alg {
         Algorithm::HS256 => decode::<CodeClaims>(req.code, &DecodingKey::from_secret(secret.as_bytes()), &validation(Algorithm::HS256))
@@ -125,6 +142,7 @@ pub(crate) fn verify_code(req: &AuthRequest<'_>, app: &App, secret: &str, keys: 
         }
         other => return Err(AuthRefusal::bad_grant(format!("token algorithm {other:?} is not accepted (use HS256 or ES256)"))),
     };
+    check_times(&claims, now_secs)?;
     if claims.app_id.trim() != req.app_id.to_string() {
         return Err(AuthRefusal::bad_grant(format!("token appID `{}` does not match client_id", claims.app_id)));
     }
@@ -189,28 +207,36 @@ impl TokenIssuer {
             jti: String::new(),
         };
         // callstats-js decodes the payload with atob(), which rejects `-` and `_`. In ASCII JSON
-        // only a few characters at some offsets produce them; a nonce of another length shifts
-        // the alignment, so a handful of tries always finds a safe token.
-        for attempt in 0..64 {
-            claims.jti = nonce(12 + attempt % 3);
-            let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-                .map_err(|e| AuthRefusal::server(format!("token signing failed: {e}")))?;
-            if access_payload_is_atob_safe(&token) {
-                return Ok(TokenReply { access_token: token, token_type: "bearer".into(), expires_in: ttl as u64 });
-            }
+        // only the bytes `>`, `?`, `~` and DEL can produce them (as the last character of a
+        // 3-byte group). encodeURIComponent escapes `>` and `?`, and `~` can be written as the
+        // JSON escape `\u007e`, which JSON.parse turns back into `~`; so the payload is made of
+        // bytes that never encode to `-` or `_`. The check below keeps that promise honest.
+        claims.jti = nonce(12);
+        let json = serde_json::to_string(&claims).map_err(|e| AuthRefusal::server(format!("token claims: {e}")))?;
+        let json = json.replace('~', "\\u007e");
+        let raw = serde_json::value::RawValue::from_string(json)
+            .map_err(|e| AuthRefusal::server(format!("token claims: {e}")))?;
+        let token = encode(&Header::new(Algorithm::HS256), &raw, &self.encoding)
+            .map_err(|e| AuthRefusal::server(format!("token signing failed: {e}")))?;
+        if !access_payload_is_atob_safe(&token) {
+            return Err(AuthRefusal::server("could not produce a token the client can decode"));
         }
-        Err(AuthRefusal::server("could not produce a token the client can decode"))
+        Ok(TokenReply { access_token: token, token_type: "bearer".into(), expires_in: ttl as u64 })
     }
 
-    /// Verifies an access token we issued.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, AccessRefusal> {
+    /// Verifies an access token we issued, at `now_secs` (expiry is checked against the
+    /// service's clock rather than the library's, so tests can move time).
+    pub fn verify(&self, token: &str, now_secs: i64) -> Result<AccessClaims, AccessRefusal> {
         let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = 0;
+        v.validate_exp = false;
         v.set_required_spec_claims(&["exp"]);
-        decode::<AccessClaims>(token, &self.decoding, &v).map(|d| d.claims).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AccessRefusal::Expired,
-            _ => AccessRefusal::Invalid(explain(&e)),
-        })
+        let claims = decode::<AccessClaims>(token, &self.decoding, &v)
+            .map(|d| d.claims)
+            .map_err(|e| AccessRefusal::Invalid(explain(&e)))?;
+        if claims.exp <= now_secs {
+            return Err(AccessRefusal::Expired);
+        }
+        Ok(claims)
     }
 }
 
@@ -219,4 +245,33 @@ fn nonce(len: usize) -> String {
     const HEX: &[u8] = b"0123456789abcdef";
     let mut rng = rand::rng();
     (0..len).map(|_| HEX[rng.random_range(0..16)] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callstats_store::AppSettings;
+
+    fn app() -> App {
+        App { id: 123456789, name: "t".into(), secret_sealed: vec![], origins: vec![], settings: AppSettings::default(), created_at_ms: 0 }
+    }
+
+    #[test]
+    fn issued_tokens_verify_until_expiry_and_are_atob_safe() {
+        let issuer = TokenIssuer::new(&ServerKey::generate());
+        for user in ["alice@example.com", "a~b~c~~d", "bob"] {
+            let t = issuer.issue(&app(), user, 1_000_000).unwrap();
+            assert_eq!(t.token_type, "bearer");
+            assert!(access_payload_is_atob_safe(&t.access_token));
+            let c = issuer.verify(&t.access_token, 1_000_000 + 3599).unwrap();
+            assert_eq!(c.user_id, encode_uri_component(user));
+            assert_eq!(c.app_id, 123456789);
+            assert_eq!(c.ingested_events.len(), ALL_INGESTED_EVENTS.len());
+            assert!(c.submission_interval <= 15_000);
+            assert_eq!(issuer.verify(&t.access_token, 1_000_000 + 3600), Err(AccessRefusal::Expired));
+        }
+        let other = TokenIssuer::new(&ServerKey::generate());
+        let t = other.issue(&app(), "x", 1_000_000).unwrap();
+        assert!(matches!(issuer.verify(&t.access_token, 1_000_000), Err(AccessRefusal::Invalid(_))));
+    }
 }

@@ -53,7 +53,7 @@ impl Ingest {
         }
         let secret = self.key.open(app.id, &app.secret_sealed).map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
         let keys = self.store.app_keys(app.id).await.map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
-        verify_code(&req, &app, &secret, &keys).map_err(refuse)?;
+        verify_code(&req, &app, &secret, &keys, self.now_ms() / 1000).map_err(refuse)?;
         self.tokens.issue(&app, req.user_id, self.now_ms() / 1000).map_err(refuse)
     }
 
@@ -63,7 +63,7 @@ impl Ingest {
         let token = caller
             .token
             .ok_or_else(|| IngestError::Unauthorized("missing access token (Authorization: Bearer …)".into()))?;
-        let claims = self.tokens.verify(token).map_err(|r| match r {
+        let claims = self.tokens.verify(token, self.now_ms() / 1000).map_err(|r| match r {
             AccessRefusal::Expired => IngestError::TokenExpired,
             AccessRefusal::Invalid(m) => IngestError::Unauthorized(m),
         })?;

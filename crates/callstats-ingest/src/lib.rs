@@ -50,6 +50,28 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that only moves when told to, for tests of expiry and timers.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock standing at `now_ms`.
+    pub fn new(now_ms: i64) -> Self {
+        ManualClock(std::sync::atomic::AtomicI64::new(now_ms))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Everything that can go wrong handling a request, by what the caller should be told.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {

@@ -96,7 +96,7 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Expiry (seconds); what the server checks.
     pub exp: i64,
-    /// Nonce; also varied until the payload segment is `atob`-safe.
+    /// Nonce.
     pub jti: String,
 }
 
