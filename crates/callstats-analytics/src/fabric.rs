@@ -158,11 +158,20 @@ mod tests {
     use super::*;
 
     fn setup(delay: f64) -> FabricSignal {
-        FabricSignal::Setup { delay_ms: Some(delay), usage: None, direction: Some("sendrecv".into()), remote_endpoint_type: None }
+        FabricSignal::Setup {
+            delay_ms: Some(delay),
+            usage: None,
+            direction: Some("sendrecv".into()),
+            remote_endpoint_type: None,
+        }
     }
 
     fn failed(reason: &str) -> FabricSignal {
-        FabricSignal::SetupFailed { delay_ms: Some(50.0), reason: Some(reason.into()), function: Some("createOffer".into()) }
+        FabricSignal::SetupFailed {
+            delay_ms: Some(50.0),
+            reason: Some(reason.into()),
+            function: Some("createOffer".into()),
+        }
     }
 
     #[test]

@@ -8,11 +8,13 @@
 //! the server key, so any node sharing the key can verify it without a database read), carrying
 //! the claims callstats-js configures itself from.
 
-use callstats_protocol::auth::{access_payload_is_atob_safe, split_client_id, AccessClaims, AuthForm, CodeClaims, TokenReply};
-use callstats_protocol::uri::encode_uri_component;
 use callstats_protocol::ALL_INGESTED_EVENTS;
+use callstats_protocol::auth::{
+    AccessClaims, AuthForm, CodeClaims, TokenReply, access_payload_is_atob_safe, split_client_id,
+};
+use callstats_protocol::uri::encode_uri_component;
 use callstats_store::{App, AppKey};
-use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 
 use crate::secrets::ServerKey;
 
@@ -61,8 +63,8 @@ pub(crate) fn parse_form(form: &AuthForm) -> Result<AuthRequest<'_>, AuthRefusal
     }
     let code = form.code.as_deref().ok_or_else(|| AuthRefusal::bad_request("missing field `code`"))?;
     let client_id = form.client_id.as_deref().ok_or_else(|| AuthRefusal::bad_request("missing field `client_id`"))?;
-    let (user_id, app) = split_client_id(client_id)
-        .ok_or_else(|| AuthRefusal::bad_request("client_id must be <userID>@<appID>"))?;
+    let (user_id, app) =
+        split_client_id(client_id).ok_or_else(|| AuthRefusal::bad_request("client_id must be <userID>@<appID>"))?;
     let app_id = app.parse::<i64>().map_err(|_| AuthRefusal::bad_request(format!("AppID `{app}` is not a number")))?;
     Ok(AuthRequest { user_id, app_id, code })
 }
@@ -109,9 +111,11 @@ pub(crate) fn verify_code(
 ) -> Result<CodeClaims, AuthRefusal> {
     let header = decode_header(req.code).map_err(|e| AuthRefusal::bad_grant(format!("code is not a JWT: {e}")))?;
     let claims = match header.alg {
-        Algorithm::HS256 => decode::<CodeClaims>(req.code, &DecodingKey::from_secret(secret.as_bytes()), &validation(Algorithm::HS256))
-            .map_err(|e| AuthRefusal::bad_grant(explain(&e)))?
-            .claims,
+        Algorithm::HS256 => {
+            decode::<CodeClaims>(req.code, &DecodingKey::from_secret(secret.as_bytes()), &validation(Algorithm::HS256))
+                .map_err(|e| AuthRefusal::bad_grant(explain(&e)))?
+                .claims
+        }
         Algorithm::ES256 => {
             let candidates: Vec<&AppKey> = keys
                 .iter()
@@ -119,7 +123,10 @@ pub(crate) fn verify_code(
                 .filter(|k| header.kid.as_deref().is_none_or(|kid| kid == k.key_id))
                 .collect();
             if candidates.is_empty() {
-                return Err(AuthRefusal::bad_grant(format!("app {} has no ES256 key registered for this token", app.id)));
+                return Err(AuthRefusal::bad_grant(format!(
+                    "app {} has no ES256 key registered for this token",
+                    app.id
+                )));
             }
             let mut last = None;
             let mut found = None;
@@ -129,7 +136,10 @@ pub(crate) fn verify_code(
                 match decode::<CodeClaims>(req.code, &key, &validation(Algorithm::ES256)) {
                     Ok(data) => {
                         if data.claims.key_id.as_deref().is_some_and(|kid| kid != k.key_id) {
-                            last = Some(format!("keyID `{}` does not name the key that signed the token", kid_of(&data.claims)));
+                            last = Some(format!(
+                                "keyID `{}` does not name the key that signed the token",
+                                kid_of(&data.claims)
+                            ));
                             continue;
                         }
                         found = Some(data.claims);
@@ -140,7 +150,11 @@ pub(crate) fn verify_code(
             }
             found.ok_or_else(|| AuthRefusal::bad_grant(last.unwrap_or_default()))?
         }
-        other => return Err(AuthRefusal::bad_grant(format!("token algorithm {other:?} is not accepted (use HS256 or ES256)"))),
+        other => {
+            return Err(AuthRefusal::bad_grant(format!(
+                "token algorithm {other:?} is not accepted (use HS256 or ES256)"
+            )));
+        }
     };
     check_times(&claims, now_secs)?;
     if claims.app_id.trim() != req.app_id.to_string() {
@@ -253,7 +267,14 @@ mod tests {
     use callstats_store::AppSettings;
 
     fn app() -> App {
-        App { id: 123456789, name: "t".into(), secret_sealed: vec![], origins: vec![], settings: AppSettings::default(), created_at_ms: 0 }
+        App {
+            id: 123456789,
+            name: "t".into(),
+            secret_sealed: vec![],
+            origins: vec![],
+            settings: AppSettings::default(),
+            created_at_ms: 0,
+        }
     }
 
     #[test]

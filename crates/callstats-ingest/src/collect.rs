@@ -2,24 +2,32 @@
 
 use std::sync::Arc;
 
-use callstats_protocol::auth::{auth_error_body, AuthForm, TokenReply};
+use callstats_protocol::ProtocolError;
+use callstats_protocol::auth::{AuthForm, TokenReply, auth_error_body};
 use callstats_protocol::catalogue::{self, Category, KindSpec};
 use callstats_protocol::envelope::{self, ParsedBody};
-use callstats_protocol::ProtocolError;
 use callstats_store::codec;
 use callstats_store::{App, AppId, Participant, Submission, SubmissionKind, Write};
 use serde_json::Value;
 
-use crate::auth::{parse_form, verify_code, AccessRefusal, AuthRefusal};
+use crate::auth::{AccessRefusal, AuthRefusal, parse_form, verify_code};
 use crate::{Caller, Ingest, IngestError};
 
 /// What `/authenticate` answers: a token, or a refusal with the body callstats-js understands.
 pub type AuthOutcome = Result<TokenReply, (AuthRefusal, Value)>;
 
+/// Where a submission belongs.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    app: AppId,
+    conf: Option<&'a str>,
+    uc: Option<&'a str>,
+}
+
 fn parse_app_id(segment: &str) -> Result<AppId, IngestError> {
-    segment
-        .parse::<AppId>()
-        .map_err(|_| IngestError::NotFound(format!("AppID `{segment}` is not a number (was initialize given a numeric AppID?)")))
+    segment.parse::<AppId>().map_err(|_| {
+        IngestError::NotFound(format!("AppID `{segment}` is not a number (was initialize given a numeric AppID?)"))
+    })
 }
 
 fn origin_allowed(app: &App, origin: Option<&str>) -> bool {
@@ -51,7 +59,8 @@ impl Ingest {
                 app.id
             ))));
         }
-        let secret = self.key.open(app.id, &app.secret_sealed).map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
+        let secret =
+            self.key.open(app.id, &app.secret_sealed).map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
         let keys = self.store.app_keys(app.id).await.map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
         verify_code(&req, &app, &secret, &keys, self.now_ms() / 1000).map_err(refuse)?;
         self.tokens.issue(&app, req.user_id, self.now_ms() / 1000).map_err(refuse)
@@ -92,9 +101,7 @@ impl Ingest {
 
     fn submission(
         &self,
-        app: AppId,
-        conf: Option<&str>,
-        uc: Option<&str>,
+        place: Place<'_>,
         kind: SubmissionKind,
         parsed: &ParsedBody,
         raw: &[u8],
@@ -102,9 +109,9 @@ impl Ingest {
     ) -> Submission {
         let e = &parsed.envelope;
         Submission {
-            app_id: app,
-            conf_id: conf.map(str::to_owned),
-            uc_id: uc.map(str::to_owned),
+            app_id: place.app,
+            conf_id: place.conf.map(str::to_owned),
+            uc_id: place.uc.map(str::to_owned),
             kind,
             event_type: e.event_type.clone(),
             user_id: Some(e.local_id.clone()),
@@ -119,10 +126,17 @@ impl Ingest {
     }
 
     /// `POST /v1/apps/{appID}/conferences/{confID}`: user joined. Returns the new ucID.
-    pub async fn user_joined(&self, caller: Caller<'_>, app_segment: &str, conf: &str, body: &[u8]) -> Result<String, IngestError> {
+    pub async fn user_joined(
+        &self,
+        caller: Caller<'_>,
+        app_segment: &str,
+        conf: &str,
+        body: &[u8],
+    ) -> Result<String, IngestError> {
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
-        let parsed = envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
+        let parsed =
+            envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
         let value = parsed.value.as_ref().expect("event bodies are parsed to a tree");
         // Random 63-bit decimal: numeric like the original's, unique across nodes without a
         // database round trip, and not guessable from another participant's.
@@ -138,7 +152,13 @@ impl Ingest {
             joined_at: parsed.envelope.timestamp,
             received_at: self.now_ms(),
         };
-        let mut sub = self.submission(app.id, Some(conf), Some(&uc_id), SubmissionKind::Event, &parsed, body, false);
+        let mut sub = self.submission(
+            Place { app: app.id, conf: Some(conf), uc: Some(&uc_id) },
+            SubmissionKind::Event,
+            &parsed,
+            body,
+            false,
+        );
         sub.received_at_ms = participant.received_at;
         self.store.write(vec![Write::Join(participant), Write::Submission(sub)]).await?;
         self.directory.remember_participant(&uc_id, app.id, conf);
@@ -156,7 +176,8 @@ impl Ingest {
         route_path: &str,
         body: &[u8],
     ) -> Result<(), IngestError> {
-        let route = catalogue::route(route_path).ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
+        let route = catalogue::route(route_path)
+            .ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
         match self.participant_home(uc).await? {
@@ -164,7 +185,7 @@ impl Ingest {
             _ => {
                 return Err(IngestError::NotFound(format!(
                     "ucID {uc} is not a participant of conference `{conf}` (user joined must come first)"
-                )))
+                )));
             }
         }
         let mut parsed = envelope::parse(body, route.kinds, route.category, route.path)?;
@@ -176,8 +197,10 @@ impl Ingest {
         };
         let mut truncated = false;
         let mut rewritten = None;
-        if parsed.envelope.event_type == "applicationErrorLog" {
-            if let Some(v) = parsed.value.as_mut() {
+        if parsed.envelope.event_type == "applicationErrorLog"
+            && let Some(v) = parsed.value.as_mut()
+        {
+            {
                 truncated = truncate_log(v, self.limits.app_log_bytes);
                 if truncated {
                     rewritten = Some(serde_json::to_vec(v).expect("a parsed JSON tree serialises"));
@@ -186,19 +209,26 @@ impl Ingest {
             }
         }
         let raw = rewritten.as_deref().unwrap_or(body);
-        let sub = self.submission(app.id, Some(conf), Some(uc), kind, &parsed, raw, truncated);
+        let sub = self.submission(Place { app: app.id, conf: Some(conf), uc: Some(uc) }, kind, &parsed, raw, truncated);
         self.store.write(vec![Write::Submission(sub)]).await?;
         Ok(())
     }
 
     /// `POST /v1/apps/{appID}/events/precall` and `/events/precallnotification`.
-    pub async fn precall(&self, caller: Caller<'_>, app_segment: &str, notification: bool, body: &[u8]) -> Result<(), IngestError> {
+    pub async fn precall(
+        &self,
+        caller: Caller<'_>,
+        app_segment: &str,
+        notification: bool,
+        body: &[u8],
+    ) -> Result<(), IngestError> {
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
         let spec: &'static KindSpec =
             if notification { &catalogue::PRECALL_NOTIFICATION } else { &catalogue::PRECALL_RESULTS };
         let parsed = envelope::parse(body, std::slice::from_ref(spec), Category::Event, "pre-call")?;
-        let sub = self.submission(app.id, None, None, SubmissionKind::Precall, &parsed, body, false);
+        let sub =
+            self.submission(Place { app: app.id, conf: None, uc: None }, SubmissionKind::Precall, &parsed, body, false);
         self.store.write(vec![Write::Submission(sub)]).await?;
         Ok(())
     }
@@ -222,7 +252,10 @@ impl Ingest {
         };
         let app = self.app(app_id).await?;
         if !origin_allowed(&app, origin) {
-            return Err(IngestError::Forbidden(format!("origin {} is not allowed for app {app_id}", origin.unwrap_or_default())));
+            return Err(IngestError::Forbidden(format!(
+                "origin {} is not allowed for app {app_id}",
+                origin.unwrap_or_default()
+            )));
         }
         let now = self.now_ms();
         let sub = Submission {

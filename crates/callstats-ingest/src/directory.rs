@@ -57,12 +57,13 @@ fn token_hash(token: &str) -> [u8; 32] {
 impl Ingest {
     /// An app, through the cache.
     pub async fn app(&self, id: AppId) -> Result<Arc<App>, IngestError> {
-        if let Some((app, at)) = self.directory.apps.lock().expect("app cache lock").get(&id) {
-            if at.elapsed() < self.directory.ttl {
-                return Ok(Arc::clone(app));
-            }
+        if let Some((app, at)) = self.directory.apps.lock().expect("app cache lock").get(&id)
+            && at.elapsed() < self.directory.ttl
+        {
+            return Ok(Arc::clone(app));
         }
-        let app = Arc::new(self.store.app(id).await?.ok_or_else(|| IngestError::NotFound(format!("unknown AppID {id}")))?);
+        let app =
+            Arc::new(self.store.app(id).await?.ok_or_else(|| IngestError::NotFound(format!("unknown AppID {id}")))?);
         self.directory.apps.lock().expect("app cache lock").insert(id, (Arc::clone(&app), Instant::now()));
         Ok(app)
     }
@@ -167,7 +168,8 @@ impl Ingest {
     /// Creates an admin API token and returns it (only its hash is stored).
     pub async fn create_admin_token(&self, label: &str) -> Result<String, IngestError> {
         use base64::Engine;
-        let token = format!("csa_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+        let token =
+            format!("csa_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
         self.store.add_admin_token(&token_hash(&token), label).await?;
         Ok(token)
     }

@@ -57,7 +57,10 @@ impl From<Participant> for ParticipantView {
     fn from(p: Participant) -> Self {
         let e = &p.endpoint;
         ParticipantView {
-            browser: NameVersion { name: text(e, &["buildName", "name"]), version: text(e, &["buildVersion", "version"]) },
+            browser: NameVersion {
+                name: text(e, &["buildName", "name"]),
+                version: text(e, &["buildVersion", "version"]),
+            },
             os: NameVersion { name: text(e, &["os"]), version: text(e, &["osVersion"]) },
             app_version: text(e, &["appVersion"]),
             uc_id: p.uc_id,
@@ -109,7 +112,10 @@ fn view(s: StoredSubmission, with_body: bool) -> Result<SubmissionView, IngestEr
     let sub = s.submission;
     let body = if with_body {
         let raw = codec::decompress(&sub.body, sub.body_len as usize)?;
-        Some(serde_json::from_slice(&raw).map_err(|e| IngestError::Config(format!("stored body {} is not JSON: {e}", s.id)))?)
+        Some(
+            serde_json::from_slice(&raw)
+                .map_err(|e| IngestError::Config(format!("stored body {} is not JSON: {e}", s.id)))?,
+        )
     } else {
         None
     };
@@ -294,7 +300,12 @@ impl Ingest {
                     samples: Vec::new(),
                 })
                 .samples
-                .push(SampleView { id: s.id, timestamp: sub.timestamp_ms, received_at: sub.received_at_ms, size_bytes: sub.body_len });
+                .push(SampleView {
+                    id: s.id,
+                    timestamp: sub.timestamp_ms,
+                    received_at: sub.received_at_ms,
+                    size_bytes: sub.body_len,
+                });
         }
 
         let mut fabrics: BTreeMap<String, (FabricEntry, Vec<FabricSignal>)> = BTreeMap::new();
@@ -304,7 +315,13 @@ impl Ingest {
             fabric_entry(&mut fabrics, conn, e.uc_id.as_ref(), e.user_id.as_ref(), e.remote_id.as_ref()).1.push(sig);
         }
         for s in series.values() {
-            let entry = fabric_entry(&mut fabrics, &s.connection_id, s.uc_id.as_ref(), s.user_id.as_ref(), s.remote_id.as_ref());
+            let entry = fabric_entry(
+                &mut fabrics,
+                &s.connection_id,
+                s.uc_id.as_ref(),
+                s.user_id.as_ref(),
+                s.remote_id.as_ref(),
+            );
             entry.0.stats_count = s.samples.len();
         }
         let fabrics = fabrics
@@ -332,8 +349,17 @@ impl Ingest {
     }
 
     /// Stats submissions of a conference with their bodies, optionally for one fabric.
-    pub async fn stats_samples(&self, app: AppId, conf: &str, connection: Option<&str>, limit: u32) -> Result<Vec<SubmissionView>, IngestError> {
-        self.store.conference(app, conf).await?.ok_or_else(|| IngestError::NotFound(format!("no conference `{conf}` in app {app}")))?;
+    pub async fn stats_samples(
+        &self,
+        app: AppId,
+        conf: &str,
+        connection: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<SubmissionView>, IngestError> {
+        self.store
+            .conference(app, conf)
+            .await?
+            .ok_or_else(|| IngestError::NotFound(format!("no conference `{conf}` in app {app}")))?;
         let rows = self
             .store
             .submissions(&SubmissionQuery {
@@ -349,7 +375,12 @@ impl Ingest {
     }
 
     /// App-level submissions (no conference): generics, pre-call results, sender configurations.
-    pub async fn app_submissions(&self, app: AppId, kind: Option<SubmissionKind>, limit: u32) -> Result<Vec<SubmissionView>, IngestError> {
+    pub async fn app_submissions(
+        &self,
+        app: AppId,
+        kind: Option<SubmissionKind>,
+        limit: u32,
+    ) -> Result<Vec<SubmissionView>, IngestError> {
         self.app(app).await?;
         let rows = self
             .store

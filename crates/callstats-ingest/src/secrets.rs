@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
@@ -97,7 +97,8 @@ impl ServerKey {
         }
         let (nonce, ct) = sealed.split_at(12);
         let aad = app_id.to_be_bytes();
-        let plain = self.cipher().decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad }).map_err(|_| wrong())?;
+        let plain =
+            self.cipher().decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad }).map_err(|_| wrong())?;
         String::from_utf8(plain).map_err(|_| wrong())
     }
 }

@@ -146,7 +146,8 @@ mod tests {
 
     #[test]
     fn code_claims_accept_numeric_and_string_ids() {
-        let c: CodeClaims = serde_json::from_str(r#"{"userID":"a","appID":"7654321","generateTurnCredentials":false}"#).unwrap();
+        let c: CodeClaims =
+            serde_json::from_str(r#"{"userID":"a","appID":"7654321","generateTurnCredentials":false}"#).unwrap();
         assert_eq!(c.app_id, "7654321");
         let c: CodeClaims = serde_json::from_str(r#"{"userID":300,"appID":12345678,"keyID":"k"}"#).unwrap();
         assert_eq!((c.user_id.as_str(), c.app_id.as_str(), c.key_id.as_deref()), ("300", "12345678", Some("k")));

@@ -194,11 +194,7 @@ pub const ROUTES: &[EventRoute] = &[
         category: Category::Event,
         kinds: &[kind!("customEvent", "eventList": Array)],
     },
-    EventRoute {
-        path: "events/conferencesummary",
-        category: Category::Event,
-        kinds: &[kind!("conferenceSummary")],
-    },
+    EventRoute { path: "events/conferencesummary", category: Category::Event, kinds: &[kind!("conferenceSummary")] },
     EventRoute {
         path: "events/feedback",
         category: Category::Event,

@@ -6,11 +6,11 @@
 //! per-kind checks and the application-log truncation need.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::catalogue::{Category, JsonType, KindSpec};
 use crate::ProtocolError;
+use crate::catalogue::{Category, JsonType, KindSpec};
 
 /// The common fields, owned.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,10 +99,10 @@ pub fn parse(
     let kind = match (&wire.event_type, kinds) {
         (None, [only]) => only,
         (None, _) => return Err(missing("eventType")),
-        (Some(t), _) => kinds.iter().find(|k| k.event_type == t).ok_or_else(|| ProtocolError::WrongEventType {
-            event_type: t.clone(),
-            route: route_name.to_owned(),
-        })?,
+        (Some(t), _) => kinds
+            .iter()
+            .find(|k| k.event_type == t)
+            .ok_or_else(|| ProtocolError::WrongEventType { event_type: t.clone(), route: route_name.to_owned() })?,
     };
     let value = if category == Category::Stats {
         check_stats(&wire, kind)?;
@@ -165,7 +165,7 @@ pub fn check_required(value: &Value, kind: &KindSpec) -> Result<(), ProtocolErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::{route, USER_JOINED};
+    use crate::catalogue::{USER_JOINED, route};
 
     fn parse_on(path: &str, body: &str) -> Result<ParsedBody, ProtocolError> {
         let r = route(path).unwrap();
@@ -180,8 +180,11 @@ mod tests {
         assert_eq!(e, ProtocolError::MissingField("localID".into()));
         let e = parse_on("events/user/alive", r#"{"localID":"a","deviceID":"d","timestamp":"x"}"#).unwrap_err();
         assert_eq!(e.field(), Some("timestamp"));
-        let e = parse_on("events/fabric/statechange", &format!(r#"{{{COMMON},"prevState":"a","newState":1,"changedState":"x"}}"#))
-            .unwrap_err();
+        let e = parse_on(
+            "events/fabric/statechange",
+            &format!(r#"{{{COMMON},"prevState":"a","newState":1,"changedState":"x"}}"#),
+        )
+        .unwrap_err();
         assert_eq!(e.field(), Some("newState"));
         let e = parse_on("stats", &format!(r#"{{{COMMON},"connectionID":"c","stats":"nope"}}"#)).unwrap_err();
         assert_eq!(e.field(), Some("stats"));

@@ -7,7 +7,7 @@ pub mod envelope;
 pub mod reply;
 pub mod uri;
 
-pub use catalogue::{EventRoute, KindSpec, ALL_INGESTED_EVENTS};
+pub use catalogue::{ALL_INGESTED_EVENTS, EventRoute, KindSpec};
 pub use envelope::{Envelope, ParsedBody};
 
 /// Why a request body was refused. Each variant names the offending field, so the client's

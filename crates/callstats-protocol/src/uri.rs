@@ -3,7 +3,7 @@
 //! The real client puts `encodeURIComponent(localUserID)` into the access token's `userID` claim
 //! and compares it byte for byte, so the server must produce exactly the browser's encoding.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// The characters `encodeURIComponent` leaves alone besides ASCII letters and digits.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

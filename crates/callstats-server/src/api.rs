@@ -3,7 +3,7 @@
 //! routes.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, Uri};
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::{bearer, AppState, OPENAPI};
+use crate::{AppState, OPENAPI, bearer};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -5,7 +5,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +14,7 @@ use callstats_protocol::auth::AuthForm;
 use callstats_protocol::reply::{ClockSyncReply, StatusReply, UserJoinedReply};
 
 use crate::error::CollectorError;
-use crate::{bearer, origin, AppState};
+use crate::{AppState, bearer, origin};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -33,7 +33,8 @@ pub(crate) fn routes() -> Router<AppState> {
 /// upload is refused before it is read.
 async fn read_body(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Result<Bytes, IngestError> {
     let limit = ingest.limits().max_body_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(IngestError::TooLarge { limit });
     }
@@ -80,7 +81,12 @@ async fn clock_sync(State(ingest): State<AppState>) -> Json<ClockSyncReply> {
     Json(ClockSyncReply { now: ingest.now_ms() })
 }
 
-async fn generics(State(ingest): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Result<Response, CollectorError> {
+async fn generics(
+    State(ingest): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
     ingest.generic(origin(&headers), &bytes).await.map_err(fail(&uri))?;
     Ok(accepted())

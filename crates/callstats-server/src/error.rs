@@ -6,9 +6,9 @@
 //! the right HTTP status code. Rejections are logged once here, at `info` for the caller's
 //! mistakes (an integration being debugged wants to see them) and `error` for our own.
 
-use axum::http::{header, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use callstats_ingest::IngestError;
 use callstats_protocol::reply::{StatusReply, TOKEN_EXPIRED};
 
@@ -92,6 +92,9 @@ impl IntoResponse for ApiError {
 
 /// Unknown paths: a JSON 404 in the collector's shape, which every client can parse.
 pub(crate) async fn not_found(uri: Uri) -> Response {
-    CollectorError { error: IngestError::NotFound(format!("no such endpoint: {}", uri.path())), path: uri.path().to_owned() }
-        .into_response()
+    CollectorError {
+        error: IngestError::NotFound(format!("no such endpoint: {}", uri.path())),
+        path: uri.path().to_owned(),
+    }
+    .into_response()
 }

@@ -7,8 +7,8 @@ mod error;
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap, HeaderName, Method};
 use axum::Router;
+use axum::http::{HeaderMap, HeaderName, Method, header};
 use callstats_ingest::Ingest;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 

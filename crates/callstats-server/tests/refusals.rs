@@ -4,8 +4,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{b64, sign_hs256, urlencode, TestServer, START_MS};
-use serde_json::{json, Value};
+use common::{START_MS, TestServer, b64, sign_hs256, urlencode};
+use serde_json::{Value, json};
 
 const CONF: &str = "refusals";
 
@@ -91,10 +91,18 @@ async fn another_apps_token_is_forbidden() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(stored_events(&s).await, before);
     // A ucID of another conference is not accepted either.
-    let r = s.post(&format!("/v1/apps/{}/conferences/elsewhere/{uc}/events/user/alive", s.app_id), Some(&token), None, alive()).await;
+    let r = s
+        .post(
+            &format!("/v1/apps/{}/conferences/elsewhere/{uc}/events/user/alive", s.app_id),
+            Some(&token),
+            None,
+            alive(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // A token that is not ours at all.
-    let forged = sign_hs256(&format!("{}.{}", b64(br#"{"alg":"HS256"}"#), b64(br#"{"appID":1,"exp":9999999999}"#)), b"guess");
+    let forged =
+        sign_hs256(&format!("{}.{}", b64(br#"{"alg":"HS256"}"#), b64(br#"{"appID":1,"exp":9999999999}"#)), b"guess");
     assert_eq!(s.post(&path, Some(&forged), None, alive()).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.post(&path, None, None, alive()).await.status, StatusCode::UNAUTHORIZED);
 }
@@ -156,8 +164,11 @@ async fn oversize_body_is_refused() {
     let token = s.token("alice").await;
     let uc = s.join(&token, CONF, "alice").await;
     let before = stored_events(&s).await;
-    let big = json!({"localID": "a", "deviceID": "d", "timestamp": 1, "connectionID": "c", "stats": ["x".repeat(2 << 20)]});
-    let r = s.post(&format!("/v1/apps/{}/conferences/{CONF}/{uc}/stats", s.app_id), Some(&token), None, big.to_string()).await;
+    let big =
+        json!({"localID": "a", "deviceID": "d", "timestamp": 1, "connectionID": "c", "stats": ["x".repeat(2 << 20)]});
+    let r = s
+        .post(&format!("/v1/apps/{}/conferences/{CONF}/{uc}/stats", s.app_id), Some(&token), None, big.to_string())
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json["status"], "error");
     assert_eq!(stored_events(&s).await, before);
@@ -172,10 +183,18 @@ async fn long_application_log_is_stored_truncated_and_flagged() {
     let body = json!({"localID": "alice", "deviceID": "d", "timestamp": START_MS + 5, "eventType": "applicationErrorLog",
         "connectionID": "c1", "remoteID": "bob", "reason": "ApplicationLog", "function": "applicationLog",
         "messageType": "text", "message": log});
-    let r = s.post(&format!("/v1/apps/{}/conferences/{CONF}/{uc}/events/app/logs", s.app_id), Some(&token), None, body.to_string()).await;
+    let r = s
+        .post(
+            &format!("/v1/apps/{}/conferences/{CONF}/{uc}/events/app/logs", s.app_id),
+            Some(&token),
+            None,
+            body.to_string(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let d = s.api(&format!("/api/v1/apps/{}/conferences/{}", s.app_id, urlencode(CONF))).await;
-    let stored = d["errors"].as_array().expect("errors").iter().find(|e| e["eventType"] == "applicationErrorLog").expect("log");
+    let stored =
+        d["errors"].as_array().expect("errors").iter().find(|e| e["eventType"] == "applicationErrorLog").expect("log");
     assert_eq!(stored["truncated"], true);
     assert_eq!(stored["body"]["message"].as_str().expect("message").len(), 20 * 1024);
     assert_eq!(stored["body"]["remoteID"], "bob");
@@ -219,7 +238,9 @@ async fn openapi_documents_every_api_route() {
     ] {
         assert!(paths.contains_key(p), "{p} is not documented");
     }
-    let routes = doc["paths"]["/v1/apps/{appID}/conferences/{confID}/{ucID}/{route}"]["post"]["description"].as_str().expect("desc");
+    let routes = doc["paths"]["/v1/apps/{appID}/conferences/{confID}/{ucID}/{route}"]["post"]["description"]
+        .as_str()
+        .expect("desc");
     for r in callstats_protocol::catalogue::ROUTES {
         assert!(routes.contains(r.path), "route {} missing from the OpenAPI description", r.path);
     }

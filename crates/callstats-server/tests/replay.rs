@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{urlencode, TestServer};
+use common::{TestServer, urlencode};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -25,7 +25,8 @@ struct Sample {
 fn samples() -> Vec<Sample> {
     let mut out = Vec::new();
     for dir in ["secret-flow", "precall", "errors", "jwt-flow"] {
-        let mut files: Vec<_> = std::fs::read_dir(fixtures().join(dir)).expect("fixture dir").map(|e| e.expect("entry").path()).collect();
+        let mut files: Vec<_> =
+            std::fs::read_dir(fixtures().join(dir)).expect("fixture dir").map(|e| e.expect("entry").path()).collect();
         files.sort();
         for f in files {
             let v: Value = serde_json::from_slice(&std::fs::read(&f).expect("read fixture")).expect("fixture json");
@@ -60,7 +61,8 @@ async fn every_recorded_request_is_accepted_and_read_back_intact() {
     let conf_enc = urlencode(conf);
     assert_eq!(conf_enc, "conf%20harness%2F1%20%C3%A4");
     let uc = s.join(&token, &conf_enc, user).await;
-    let fill = |p: &str| p.replace("{appID}", &s.app_id.to_string()).replace("{confID}", &conf_enc).replace("{ucID}", &uc);
+    let fill =
+        |p: &str| p.replace("{appID}", &s.app_id.to_string()).replace("{confID}", &conf_enc).replace("{ucID}", &uc);
 
     let mut sent_conference: Vec<Value> = Vec::new();
     let mut sent_stats: Vec<Value> = Vec::new();
@@ -136,13 +138,19 @@ async fn every_recorded_request_is_accepted_and_read_back_intact() {
         assert!(stored_stats.contains(&body), "stats body not stored intact");
     }
     let app_level = s.api(&format!("/api/v1/apps/{}/submissions", s.app_id)).await;
-    let stored_app: Vec<&Value> = app_level["submissions"].as_array().expect("submissions").iter().map(|e| &e["body"]).collect();
+    let stored_app: Vec<&Value> =
+        app_level["submissions"].as_array().expect("submissions").iter().map(|e| &e["body"]).collect();
     for body in &sent_app_level {
         assert!(stored_app.contains(&body), "app-level body not stored intact: {body}");
     }
 
     // The fabric the recording set up and broke is visible as such.
-    let fabric = detail["fabrics"].as_array().expect("fabrics").iter().find(|f| f["connectionID"] == "foelv22o9h").expect("fabric");
+    let fabric = detail["fabrics"]
+        .as_array()
+        .expect("fabrics")
+        .iter()
+        .find(|f| f["connectionID"] == "foelv22o9h")
+        .expect("fabric");
     assert!(fabric["setupDelayMs"].as_f64().expect("setup delay") > 0.0);
     assert_eq!(fabric["failureReason"], "NegotiationFailure");
     assert_eq!(fabric["remoteUserID"], "bob");

@@ -47,7 +47,8 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::backend(format!("create {}", dir.display()), e))?;
         }
-        let mut conn = Connection::open(&path).map_err(|e| StoreError::backend(format!("open {}", path.display()), e))?;
+        let mut conn =
+            Connection::open(&path).map_err(|e| StoreError::backend(format!("open {}", path.display()), e))?;
         configure(&conn)?;
         migrate::run(&mut conn)?;
         Ok(SqliteStore { writer: Writer::start(conn)?, readers: Arc::new(Mutex::new(Vec::new())), path })
@@ -68,7 +69,8 @@ impl SqliteStore {
                 None => {
                     let c = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
                         .map_err(|e| StoreError::backend("open reader", e))?;
-                    c.execute_batch("PRAGMA busy_timeout = 5000;").map_err(|e| StoreError::backend("configure reader", e))?;
+                    c.execute_batch("PRAGMA busy_timeout = 5000;")
+                        .map_err(|e| StoreError::backend("configure reader", e))?;
                     c
                 }
             };

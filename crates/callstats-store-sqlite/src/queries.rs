@@ -6,7 +6,7 @@ use callstats_store::{
     App, AppId, AppKey, AppSettings, ConferenceRow, Participant, Result, StoreError, StoredSubmission, Submission,
     SubmissionKind, SubmissionQuery, Write,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| match e {
@@ -185,7 +185,8 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
     Ok(())
 }
 
-const PARTICIPANT_COLUMNS: &str = "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at";
+const PARTICIPANT_COLUMNS: &str =
+    "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at";
 
 fn participant_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
     let endpoint: String = r.get(5)?;
@@ -317,9 +318,7 @@ pub(crate) fn submissions(c: &Connection, q: &SubmissionQuery) -> Result<Vec<Sto
 }
 
 pub(crate) fn insert_admin_token(c: &Connection, hash: &[u8; 32], label: &str) -> Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     c.execute("INSERT INTO admin_tokens (hash, label, created_at) VALUES (?1, ?2, ?3)", params![&hash[..], label, now])
         .map_err(db("admin token"))?;
     Ok(())

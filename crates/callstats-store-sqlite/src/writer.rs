@@ -9,7 +9,7 @@
 //! `Retry-After` instead of buffering without bound.
 
 use std::collections::HashMap;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use callstats_store::{Result, StoreError, Write};
 use rusqlite::Connection;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use callstats_ingest::ServerKey;
 use callstats_store::Store;
 use callstats_store_sqlite::SqliteStore;
@@ -49,7 +49,8 @@ pub fn open(args: &DatabaseArgs) -> anyhow::Result<(Arc<dyn Store>, ServerKey)> 
         Some(p) => p.clone(),
         None => path.parent().map(|d| d.join("server.key")).unwrap_or_else(|| PathBuf::from("server.key")),
     };
-    let key = ServerKey::load_or_create(&key_path).with_context(|| format!("loading server key {}", key_path.display()))?;
+    let key =
+        ServerKey::load_or_create(&key_path).with_context(|| format!("loading server key {}", key_path.display()))?;
     Ok((Arc::new(store), key))
 }
 

@@ -5,16 +5,16 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
-use axum::Router;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use callstats_ingest::{Ingest, Limits, ManualClock, ServerKey};
 use callstats_store_sqlite::SqliteStore;
 use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::Sha256;
 use tower::ServiceExt;
 
@@ -44,7 +44,15 @@ impl TestServer {
         let ingest = Arc::new(Ingest::new(Arc::new(store), ServerKey::generate(), Limits::default(), clock.clone()));
         let (app, secret) = ingest.create_app("test").await.expect("create app");
         let admin = ingest.create_admin_token("test").await.expect("admin token");
-        TestServer { router: callstats_server::router(ingest.clone()), ingest, clock, app_id: app.id, secret, admin, _dir: dir }
+        TestServer {
+            router: callstats_server::router(ingest.clone()),
+            ingest,
+            clock,
+            app_id: app.id,
+            secret,
+            admin,
+            _dir: dir,
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
@@ -52,7 +60,11 @@ impl TestServer {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)})) };
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}))
+        };
         Reply { status, headers, json }
     }
 
@@ -106,7 +118,9 @@ impl TestServer {
     /// User joined; returns the ucID.
     pub async fn join(&self, token: &str, conf_encoded: &str, user: &str) -> String {
         let body = json!({"localID": user, "deviceID": "dev", "timestamp": START_MS, "endpointInfo": {"type": "browser", "buildName": "Chrome", "buildVersion": "156"}});
-        let r = self.post(&format!("/v1/apps/{}/conferences/{conf_encoded}", self.app_id), Some(token), None, body.to_string()).await;
+        let r = self
+            .post(&format!("/v1/apps/{}/conferences/{conf_encoded}", self.app_id), Some(token), None, body.to_string())
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.json);
         r.json["ucID"].as_str().expect("ucID").to_owned()
     }

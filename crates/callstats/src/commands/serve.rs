@@ -15,7 +15,8 @@ pub struct ServeArgs {
 
 pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let ingest = super::ingest(db)?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("Listening on http://{addr}");
 
