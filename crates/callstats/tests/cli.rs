@@ -1,0 +1,89 @@
+//! The binary as a user runs it: `serve` prints where it listens and the demo app's credentials,
+//! and `app create` makes an app a running server accepts at once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_callstats");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve` on a free port; returns the guard, base URL and the printed credentials.
+fn serve(db: &str) -> (Server, String, String, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || lines.next().expect("a line").expect("utf-8");
+    let listening = next();
+    let base = listening.strip_prefix("Listening on ").expect("listening line").to_owned();
+    let app = next().strip_prefix("AppID: ").expect("AppID line").to_owned();
+    let secret = next().strip_prefix("AppSecret: ").expect("AppSecret line").to_owned();
+    assert!(app.chars().all(|c| c.is_ascii_digit()), "AppID must be numeric: {app}");
+    assert!(!secret.contains([' ', '"', '\'']), "secret must be shell-safe: {secret}");
+    (Server(child), base, app, secret)
+}
+
+async fn authenticate(base: &str, app: &str, secret: &str) -> reqwest::Response {
+    let code = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"userID": "alice", "appID": app, "generateTurnCredentials": false}),
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign");
+    reqwest::Client::new()
+        .post(format!("{base}/authenticate"))
+        .form(&[("client_id", format!("alice@{app}")), ("code", code), ("grant_type", "authorization_code".into())])
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn serve_prints_credentials_and_new_apps_work_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/nested/cli.db", dir.path().display());
+    let (_server, base, demo_app, demo_secret) = serve(&db);
+    assert_eq!(authenticate(&base, &demo_app, &demo_secret).await.status(), 200);
+
+    let out = Command::new(BIN).args(["app", "create", "--name", "second", "--database", &db]).output().expect("app create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let mut lines = text.lines();
+    let app = lines.next().and_then(|l| l.strip_prefix("AppID: ")).expect("AppID line");
+    let secret = lines.next().and_then(|l| l.strip_prefix("AppSecret: ")).expect("AppSecret line");
+    assert_ne!(app, demo_app);
+    let r = authenticate(&base, app, secret).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["token_type"], "bearer");
+
+    let listed = Command::new(BIN).args(["app", "list", "--database", &db]).output().expect("app list");
+    let listed = String::from_utf8(listed.stdout).expect("utf-8");
+    assert!(listed.contains(app) && listed.contains(&demo_app), "{listed}");
+
+    // A second start keeps the same demo app and secret.
+    drop(_server);
+    let (_again, _, app2, secret2) = serve(&db);
+    assert_eq!((app2, secret2), (demo_app, demo_secret));
+}
+
+#[test]
+fn serve_help_lists_listen_and_database() {
+    let out = Command::new(BIN).args(["serve", "--help"]).output().expect("help");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("--listen") && text.contains("--database"), "{text}");
+}
