@@ -3,3 +3,4 @@
 
 pub mod emodel;
 pub mod fabric;
+pub mod quality;
