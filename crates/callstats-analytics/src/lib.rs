@@ -4,3 +4,4 @@
 pub mod emodel;
 pub mod fabric;
 pub mod quality;
+pub mod streams;

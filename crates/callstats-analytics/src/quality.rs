@@ -20,7 +20,7 @@
 //! path never applies them (only inbound audio is rated on loss). We apply them, because a video
 //! stream losing half its packets is not "excellent".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A stream's quality in one interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -37,7 +37,7 @@ pub enum QualityLabel {
 }
 
 /// Audio or video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MediaKind {
     /// Audio.
@@ -47,7 +47,7 @@ pub enum MediaKind {
 }
 
 /// Which way a stream flows, seen from the reporting endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Direction {
     /// Received.
