@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod normalise;
 mod collect;
 mod directory;
 pub mod read;
