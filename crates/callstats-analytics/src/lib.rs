@@ -4,4 +4,5 @@
 pub mod emodel;
 pub mod fabric;
 pub mod quality;
+pub mod score;
 pub mod streams;
