@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::fabric::{FabricState, FabricView};
 use crate::quality::{Direction, MediaKind, QualityLabel};
-use crate::score::{combine, failed_setup, stream_score, Score};
+use crate::score::{Score, combine, failed_setup, stream_score};
 use crate::streams::StreamInterval;
 
 /// How long after its last measurement a conference is closed.
@@ -308,8 +308,8 @@ pub struct ConferenceSummary {
     pub start_ms: i64,
     /// End, epoch ms.
     pub end_ms: i64,
-    /// Why it closed.
-    pub close_reason: CloseReason,
+    /// Why it closed; `None` for a provisional summary of an ongoing conference.
+    pub close_reason: Option<CloseReason>,
     /// Setup status.
     pub setup_status: SetupStatus,
     /// Whether any fabric dropped after being set up.
@@ -387,7 +387,7 @@ pub fn summarize(
     fabrics: &[FabricInput],
     start_ms: i64,
     end_ms: i64,
-    close_reason: CloseReason,
+    close_reason: Option<CloseReason>,
 ) -> ConferenceSummary {
     let fabric_summaries: Vec<FabricSummary> = fabrics
         .iter()
@@ -446,7 +446,8 @@ pub fn summarize(
     let mut users: Vec<String> = participants.iter().map(|p| p.user_id.clone()).collect();
     users.sort();
     users.dedup();
-    let audio_mos: Vec<f64> = fabric_summaries.iter().flat_map(|f| f.streams.iter()).filter_map(|s| s.avg_mos).collect();
+    let audio_mos: Vec<f64> =
+        fabric_summaries.iter().flat_map(|f| f.streams.iter()).filter_map(|s| s.avg_mos).collect();
     let labels: Vec<String> = participant_summaries.iter().map(|p| p.user_id.clone()).collect();
     ConferenceSummary {
         start_ms,
@@ -515,9 +516,23 @@ mod tests {
 
     #[test]
     fn summary_counts_setups_and_failures() {
-        let ok = FabricView::fold(&[FabricSignal::Setup { delay_ms: Some(200.0), usage: None, direction: None, remote_endpoint_type: None }]);
-        let ok2 = FabricView::fold(&[FabricSignal::Setup { delay_ms: Some(400.0), usage: None, direction: None, remote_endpoint_type: None }]);
-        let failed = FabricView::fold(&[FabricSignal::SetupFailed { delay_ms: Some(5000.0), reason: Some("IceConnectionFailure".into()), function: None }]);
+        let ok = FabricView::fold(&[FabricSignal::Setup {
+            delay_ms: Some(200.0),
+            usage: None,
+            direction: None,
+            remote_endpoint_type: None,
+        }]);
+        let ok2 = FabricView::fold(&[FabricSignal::Setup {
+            delay_ms: Some(400.0),
+            usage: None,
+            direction: None,
+            remote_endpoint_type: None,
+        }]);
+        let failed = FabricView::fold(&[FabricSignal::SetupFailed {
+            delay_ms: Some(5000.0),
+            reason: Some("IceConnectionFailure".into()),
+            function: None,
+        }]);
         let fabric = |uc: &str, conn: &str, view: FabricView| FabricInput {
             uc_id: uc.into(),
             user_id: Some(uc.into()),
@@ -529,10 +544,28 @@ mod tests {
             relayed: Some(false),
         };
         let participants = vec![
-            ParticipantInput { uc_id: "a".into(), user_id: "alice".into(), browser: Some("Chrome".into()), browser_version: None, os: None },
-            ParticipantInput { uc_id: "b".into(), user_id: "bob".into(), browser: None, browser_version: None, os: None },
+            ParticipantInput {
+                uc_id: "a".into(),
+                user_id: "alice".into(),
+                browser: Some("Chrome".into()),
+                browser_version: None,
+                os: None,
+            },
+            ParticipantInput {
+                uc_id: "b".into(),
+                user_id: "bob".into(),
+                browser: None,
+                browser_version: None,
+                os: None,
+            },
         ];
-        let s = summarize(&participants, &[fabric("a", "1", ok), fabric("b", "2", ok2), fabric("b", "3", failed)], 0, 60_000, CloseReason::AllLeft);
+        let s = summarize(
+            &participants,
+            &[fabric("a", "1", ok), fabric("b", "2", ok2), fabric("b", "3", failed)],
+            0,
+            60_000,
+            Some(CloseReason::AllLeft),
+        );
         assert_eq!(s.setup_status, SetupStatus::PartiallyFailed);
         assert_eq!(s.user_count, 2);
         assert_eq!(s.fabric_setup_times.count, 2);

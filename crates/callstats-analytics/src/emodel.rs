@@ -318,9 +318,30 @@ mod tests {
     #[test]
     fn webrtc_mapping_orders_conditions_sensibly() {
         let opus = CodecImpairment::for_codec("opus", Some(32.0), true);
-        let good = audio_mos(&AudioConditions { rtt_ms: 20.0, jitter_buffer_ms: 20.0, loss_pct: 0.0, burst_ratio: 1.0, codec: opus }).1;
-        let far = audio_mos(&AudioConditions { rtt_ms: 400.0, jitter_buffer_ms: 60.0, loss_pct: 0.0, burst_ratio: 1.0, codec: opus }).1;
-        let lossy = audio_mos(&AudioConditions { rtt_ms: 20.0, jitter_buffer_ms: 20.0, loss_pct: 10.0, burst_ratio: 1.0, codec: opus }).1;
+        let good = audio_mos(&AudioConditions {
+            rtt_ms: 20.0,
+            jitter_buffer_ms: 20.0,
+            loss_pct: 0.0,
+            burst_ratio: 1.0,
+            codec: opus,
+        })
+        .1;
+        let far = audio_mos(&AudioConditions {
+            rtt_ms: 400.0,
+            jitter_buffer_ms: 60.0,
+            loss_pct: 0.0,
+            burst_ratio: 1.0,
+            codec: opus,
+        })
+        .1;
+        let lossy = audio_mos(&AudioConditions {
+            rtt_ms: 20.0,
+            jitter_buffer_ms: 20.0,
+            loss_pct: 10.0,
+            burst_ratio: 1.0,
+            codec: opus,
+        })
+        .1;
         assert!(good > 4.3 && good <= 4.41, "{good}");
         assert!(far < good && lossy < good, "{far} {lossy}");
         assert!(lossy < 3.6, "{lossy}");

@@ -146,7 +146,12 @@ pub fn stream_score(kind: MediaKind, intervals: &[StreamInterval], excluded: &[(
     let mut reasons = Vec::new();
     let mut push = |metric: &str, acc: &Acc, text: &dyn Fn(f64, f64) -> String| {
         if let Some(v) = acc.mean() {
-            reasons.push(Reason { metric: metric.into(), text: text(v, secs(acc.duration_ms)), value: v, duration_ms: acc.duration_ms });
+            reasons.push(Reason {
+                metric: metric.into(),
+                text: text(v, secs(acc.duration_ms)),
+                value: v,
+                duration_ms: acc.duration_ms,
+            });
         }
     };
     push("rtt", &rtt, &|v, s| format!("RTT {v:.0} ms for {s} s"));
@@ -206,7 +211,12 @@ pub fn failed_setup(reason: Option<&str>) -> Score {
     let why = reason.unwrap_or("unknown reason");
     Score {
         score: Some(0.0),
-        reasons: vec![Reason { metric: "setupFailed".into(), text: format!("connection never set up ({why})"), value: 0.0, duration_ms: 0.0 }],
+        reasons: vec![Reason {
+            metric: "setupFailed".into(),
+            text: format!("connection never set up ({why})"),
+            value: 0.0,
+            duration_ms: 0.0,
+        }],
     }
 }
 
@@ -266,7 +276,8 @@ mod tests {
         let mut held = interval(10_000.0, 20_000.0);
         held.fps = Some(0.5);
         held.label = QualityLabel::Bad;
-        let with_hold = stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), held.clone()], &[(10_000.0, 20_000.0)]);
+        let with_hold =
+            stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), held.clone()], &[(10_000.0, 20_000.0)]);
         assert_eq!(with_hold.score, Some(5.0));
         let without = stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), held], &[]);
         assert!(without.score.unwrap() < 4.0);

@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::emodel::{audio_mos, AudioConditions, CodecImpairment};
-use crate::quality::{label, Direction, LabelInputs, MediaKind, QualityLabel};
+use crate::emodel::{AudioConditions, CodecImpairment, audio_mos};
+use crate::quality::{Direction, LabelInputs, MediaKind, QualityLabel, label};
 
 /// One RTP stream's counters at one instant, as extracted from a stats submission (both the
 /// original callstats-js report list and our SDK's). Units are getStats' own (bytes, packets,
@@ -191,7 +191,16 @@ impl StreamTracker {
                 // for the receiver's buffering.
                 let jb = jitter_buffer_ms.or(jitter_ms).unwrap_or(0.0);
                 let loss_pct = fraction_lost.unwrap_or(0.0) * 100.0;
-                Some(audio_mos(&AudioConditions { rtt_ms: rtt, jitter_buffer_ms: jb, loss_pct, burst_ratio: 1.0, codec }).1)
+                Some(
+                    audio_mos(&AudioConditions {
+                        rtt_ms: rtt,
+                        jitter_buffer_ms: jb,
+                        loss_pct,
+                        burst_ratio: 1.0,
+                        codec,
+                    })
+                    .1,
+                )
             }
             _ => None,
         };

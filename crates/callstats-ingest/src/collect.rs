@@ -122,6 +122,7 @@ impl Ingest {
             body: codec::compress(raw),
             body_len: raw.len() as u32,
             truncated,
+            derived: None,
         }
     }
 
@@ -209,7 +210,11 @@ impl Ingest {
             }
         }
         let raw = rewritten.as_deref().unwrap_or(body);
-        let sub = self.submission(Place { app: app.id, conf: Some(conf), uc: Some(uc) }, kind, &parsed, raw, truncated);
+        let mut sub =
+            self.submission(Place { app: app.id, conf: Some(conf), uc: Some(uc) }, kind, &parsed, raw, truncated);
+        if kind == SubmissionKind::Stats && self.analytics {
+            sub.derived = derive_snapshots(body);
+        }
         self.store.write(vec![Write::Submission(sub)]).await?;
         Ok(())
     }
@@ -272,6 +277,7 @@ impl Ingest {
             body: codec::compress(body),
             body_len: body.len() as u32,
             truncated: false,
+            derived: None,
         };
         self.store.write(vec![Write::Submission(sub)]).await?;
         Ok(())
@@ -312,6 +318,7 @@ impl Ingest {
             body: codec::compress(body),
             body_len: body.len() as u32,
             truncated: false,
+            derived: None,
         };
         self.store.write(vec![Write::Submission(sub)]).await?;
         Ok(())
@@ -366,4 +373,16 @@ mod tests {
         assert!(!truncate_log(&mut small, 20 * 1024));
         assert_eq!(small, serde_json::json!({"message": "fine"}));
     }
+}
+
+/// Stream snapshots of a stats body, as stored JSON. The body was already validated, so a parse
+/// failure here cannot happen; it would only mean no snapshots.
+fn derive_snapshots(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct StatsOnly {
+        stats: Value,
+    }
+    let parsed: StatsOnly = serde_json::from_slice(body).ok()?;
+    let snaps = crate::normalise::snapshots(&parsed.stats);
+    Some(serde_json::to_string(&snaps).expect("snapshots serialise"))
 }

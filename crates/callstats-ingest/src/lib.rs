@@ -1,10 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod auth;
-pub mod normalise;
 mod collect;
 mod directory;
+pub mod normalise;
 pub mod read;
 pub mod secrets;
 
@@ -137,6 +138,7 @@ pub struct Ingest {
     limits: Limits,
     clock: Arc<dyn Clock>,
     directory: directory::Directory,
+    analytics: bool,
 }
 
 impl Ingest {
@@ -149,7 +151,15 @@ impl Ingest {
             key,
             limits,
             clock,
+            analytics: true,
         }
+    }
+
+    /// Switches the ingest-time analysis (stream snapshots of stats bodies) on or off; off is
+    /// for measuring its cost, analyses then fall back to parsing raw bodies.
+    pub fn with_analytics(mut self, on: bool) -> Self {
+        self.analytics = on;
+        self
     }
 
     /// The limits in force.

@@ -115,7 +115,8 @@ pub fn snapshots(stats: &Value) -> Vec<StreamSnapshot> {
                 snap.total_samples = num(r, "totalSamplesReceived");
                 snap.jitter_buffer_delay_s = num(r, "jitterBufferDelay");
                 snap.jitter_buffer_emitted = num(r, "jitterBufferEmittedCount");
-                snap.rtt_s = remote_of(id, "remote-outbound-rtp").and_then(|ro| num(ro, "roundTripTime")).or(transport_rtt);
+                snap.rtt_s =
+                    remote_of(id, "remote-outbound-rtp").and_then(|ro| num(ro, "roundTripTime")).or(transport_rtt);
             }
             Direction::Outbound => {
                 snap.bytes = num(r, "bytesSent");

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use callstats_analytics::fabric::{FabricSignal, FabricView};
+use callstats_analytics::fabric::FabricView;
 use callstats_store::codec;
 use callstats_store::{AppId, ConferenceRow, Participant, StoredSubmission, SubmissionKind, SubmissionQuery};
 use serde::Serialize;
@@ -154,6 +154,8 @@ pub struct FabricEntry {
     /// Lifecycle.
     #[serde(flatten)]
     pub view: FabricView,
+    /// Whether the selected candidate pair is relayed (TURN), when known.
+    pub relayed: Option<bool>,
     /// Stats submissions received for it.
     pub stats_count: usize,
 }
@@ -203,6 +205,10 @@ pub struct ConferenceDetail {
     pub first_seen: i64,
     /// Last receive time.
     pub last_seen: i64,
+    /// `ongoing` or `closed`.
+    pub status: &'static str,
+    /// When it closed.
+    pub closed_at: Option<i64>,
     /// Participants by join time.
     pub participants: Vec<ParticipantView>,
     /// Fabrics.
@@ -215,37 +221,10 @@ pub struct ConferenceDetail {
     pub feedback: Vec<SubmissionView>,
     /// Stats samples per fabric.
     pub stats: Vec<StatsSeries>,
-}
-
-fn field_str(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// What a stored event says about its fabric, if anything.
-fn signal(event_type: &str, body: &Value) -> Option<FabricSignal> {
-    let delay = body.get("delay").and_then(Value::as_f64);
-    Some(match event_type {
-        "fabricSetup" => FabricSignal::Setup {
-            delay_ms: delay,
-            usage: field_str(body, "fabricUsage"),
-            direction: field_str(body, "fabricTransmissionDirection"),
-            remote_endpoint_type: field_str(body, "remoteEndpointType"),
-        },
-        "fabricSetupFailed" => FabricSignal::SetupFailed {
-            delay_ms: delay,
-            reason: field_str(body, "reason"),
-            function: field_str(body, "function"),
-        },
-        "fabricStateChange" => FabricSignal::StateChange {
-            changed: field_str(body, "changedState")?,
-            new_state: field_str(body, "newState")?,
-        },
-        "fabricHold" => FabricSignal::Hold,
-        "fabricResume" => FabricSignal::Resume,
-        "fabricDropped" => FabricSignal::Dropped,
-        "fabricTerminated" => FabricSignal::Terminated,
-        _ => return None,
-    })
+    /// Per-stream intervals (rates, loss, delay, MOS, label).
+    pub streams: Vec<crate::analysis::StreamSeries>,
+    /// The summary with scores and reasons.
+    pub summary: Value,
 }
 
 impl Ingest {
@@ -255,14 +234,11 @@ impl Ingest {
         Ok(self.store.conferences(app, limit.clamp(1, 1000)).await?)
     }
 
-    /// One conference with everything stored about it.
+    /// One conference with everything stored about it: participants, fabrics, events, stats
+    /// samples, per-stream intervals, and its summary (the stored one once closed, a provisional
+    /// one while ongoing).
     pub async fn conference_detail(&self, app: AppId, conf: &str) -> Result<ConferenceDetail, IngestError> {
-        let row = self
-            .store
-            .conference(app, conf)
-            .await?
-            .ok_or_else(|| IngestError::NotFound(format!("no conference `{conf}` in app {app}")))?;
-        let participants = self.store.participants(app, conf).await?;
+        let analysis = self.analyse(app, conf).await?;
         let events = self
             .store
             .submissions(&SubmissionQuery {
@@ -307,44 +283,41 @@ impl Ingest {
                     size_bytes: sub.body_len,
                 });
         }
-
-        let mut fabrics: BTreeMap<String, (FabricEntry, Vec<FabricSignal>)> = BTreeMap::new();
-        for e in &events {
-            let Some(conn) = &e.connection_id else { continue };
-            let Some(sig) = e.body.as_ref().and_then(|b| signal(&e.event_type, b)) else { continue };
-            fabric_entry(&mut fabrics, conn, e.uc_id.as_ref(), e.user_id.as_ref(), e.remote_id.as_ref()).1.push(sig);
-        }
-        for s in series.values() {
-            let entry = fabric_entry(
-                &mut fabrics,
-                &s.connection_id,
-                s.uc_id.as_ref(),
-                s.user_id.as_ref(),
-                s.remote_id.as_ref(),
-            );
-            entry.0.stats_count = s.samples.len();
-        }
-        let fabrics = fabrics
-            .into_values()
-            .map(|(mut entry, signals)| {
-                entry.view = FabricView::fold(&signals);
-                entry
+        let fabrics = analysis
+            .fabrics
+            .iter()
+            .map(|f| FabricEntry {
+                connection_id: f.connection_id.clone(),
+                uc_id: Some(f.uc_id.clone()),
+                local_user_id: f.user_id.clone(),
+                remote_user_id: f.remote_user_id.clone(),
+                view: f.view.clone(),
+                relayed: f.relayed,
+                stats_count: series.get(&f.connection_id).map_or(0, |s| s.samples.len()),
             })
             .collect();
-
+        let summary = match self.store.summary(app, conf).await? {
+            Some(stored) if analysis.row.closed_at.is_some() => serde_json::from_str(&stored.summary_json)
+                .map_err(|e| IngestError::Config(format!("stored summary of `{conf}` is not JSON: {e}")))?,
+            _ => serde_json::to_value(analysis.summary(None)).expect("summary serialises"),
+        };
         let pick = |types: &[&str]| -> Vec<SubmissionView> {
             events.iter().filter(|e| types.contains(&e.event_type.as_str())).cloned().collect()
         };
         Ok(ConferenceDetail {
             errors: pick(&["fabricSetupFailed", "applicationErrorLog"]),
             feedback: pick(&["userFeedbackEvent"]),
-            conf_id: row.conf_id,
-            first_seen: row.first_seen,
-            last_seen: row.last_seen,
-            participants: participants.into_iter().map(ParticipantView::from).collect(),
+            conf_id: analysis.row.conf_id.clone(),
+            first_seen: analysis.row.first_seen,
+            last_seen: analysis.row.last_seen,
+            status: if analysis.row.closed_at.is_some() { "closed" } else { "ongoing" },
+            closed_at: analysis.row.closed_at,
+            participants: analysis.participants.into_iter().map(ParticipantView::from).collect(),
             fabrics,
             events,
             stats: series.into_values().collect(),
+            streams: analysis.series,
+            summary,
         })
     }
 
@@ -395,31 +368,4 @@ impl Ingest {
             .await?;
         rows.into_iter().map(|s| view(s, true)).collect()
     }
-}
-
-fn fabric_entry<'m>(
-    map: &'m mut BTreeMap<String, (FabricEntry, Vec<FabricSignal>)>,
-    conn: &str,
-    uc: Option<&String>,
-    local: Option<&String>,
-    remote: Option<&String>,
-) -> &'m mut (FabricEntry, Vec<FabricSignal>) {
-    let entry = map.entry(conn.to_owned()).or_insert_with(|| {
-        (
-            FabricEntry {
-                connection_id: conn.to_owned(),
-                uc_id: None,
-                local_user_id: None,
-                remote_user_id: None,
-                view: FabricView::default(),
-                stats_count: 0,
-            },
-            Vec::new(),
-        )
-    });
-    let e = &mut entry.0;
-    e.uc_id = e.uc_id.take().or_else(|| uc.cloned());
-    e.local_user_id = e.local_user_id.take().or_else(|| local.cloned());
-    e.remote_user_id = e.remote_user_id.take().or_else(|| remote.cloned());
-    entry
 }

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use callstats_store::{
-    App, AppId, AppKey, ConferenceRow, Participant, Result, Store, StoreError, StoredSubmission, SubmissionQuery, Write,
+    App, AppId, AppKey, ConferenceRow, DueConference, Participant, Result, Store, StoreError, StoredSubmission,
+    SubmissionQuery, SummaryRecord, Write,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -138,6 +139,24 @@ impl Store for SqliteStore {
     async fn submissions(&self, query: &SubmissionQuery) -> Result<Vec<StoredSubmission>> {
         let q = query.clone();
         self.read(move |c| queries::submissions(c, &q)).await
+    }
+
+    async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>> {
+        self.read(move |c| queries::due_conferences(c, idle_before_ms, limit)).await
+    }
+
+    async fn close_conference(&self, summary: &SummaryRecord, expected_last_seen: i64) -> Result<bool> {
+        let s = summary.clone();
+        self.writer.exec(move |c| queries::close_conference(c, &s, expected_last_seen)).await
+    }
+
+    async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>> {
+        let conf = conf_id.to_owned();
+        self.read(move |c| queries::summary(c, app, &conf)).await
+    }
+
+    async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>> {
+        self.read(move |c| queries::summaries(c, app, from_ms, to_ms)).await
     }
 
     async fn add_admin_token(&self, token_hash: &[u8; 32], label: &str) -> Result<()> {

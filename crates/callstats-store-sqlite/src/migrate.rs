@@ -4,7 +4,8 @@
 use callstats_store::{Result, StoreError};
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_analytics.sql"))];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {
     let fail = |what: &str, e: rusqlite::Error| StoreError::backend(format!("migration: {what}"), e);

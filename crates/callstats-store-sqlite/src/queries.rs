@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use callstats_store::{
-    App, AppId, AppKey, AppSettings, ConferenceRow, Participant, Result, StoreError, StoredSubmission, Submission,
-    SubmissionKind, SubmissionQuery, Write,
+    App, AppId, AppKey, AppSettings, ConferenceRow, DueConference, Participant, Result, StoreError, StoredSubmission,
+    Submission, SubmissionKind, SubmissionQuery, SummaryRecord, Write,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -118,7 +118,7 @@ fn conference_key(
     let mut st = c
         .prepare_cached(
             "INSERT INTO conferences (app_id, conf_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-             ON CONFLICT (app_id, conf_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)
+             ON CONFLICT (app_id, conf_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), closed_at = NULL
              RETURNING id",
         )
         .map_err(db("conference"))?;
@@ -159,8 +159,8 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
                 None => None,
             };
             c.prepare_cached(
-                "INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated, derived)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -176,10 +176,18 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
                     s.received_at_ms,
                     s.body,
                     s.body_len,
-                    s.truncated
+                    s.truncated,
+                    s.derived
                 ])
             })
             .map_err(db("submission"))?;
+            if let Some(conf) = conf
+                && matches!(s.event_type.as_str(), "userLeft" | "fabricTerminated")
+            {
+                c.prepare_cached("UPDATE conferences SET ended_hint = 1 WHERE id = ?1")
+                    .and_then(|mut st| st.execute([conf]))
+                    .map_err(db("conference end hint"))?;
+            }
         }
     }
     Ok(())
@@ -223,6 +231,9 @@ pub(crate) fn participants(c: &Connection, app: AppId, conf: &str) -> Result<Vec
     rows.collect::<rusqlite::Result<_>>().map_err(db("participants"))
 }
 
+const CONFERENCE_COLUMNS: &str = "c.app_id, c.conf_id, c.first_seen, c.last_seen, c.participant_count, c.closed_at,
+     s.setup_status, s.score, s.avg_mos";
+
 fn conference_row(r: &Row<'_>) -> rusqlite::Result<ConferenceRow> {
     Ok(ConferenceRow {
         app_id: r.get(0)?,
@@ -230,15 +241,19 @@ fn conference_row(r: &Row<'_>) -> rusqlite::Result<ConferenceRow> {
         first_seen: r.get(2)?,
         last_seen: r.get(3)?,
         participant_count: r.get(4)?,
+        closed_at: r.get(5)?,
+        setup_status: r.get(6)?,
+        score: r.get(7)?,
+        avg_mos: r.get(8)?,
     })
 }
 
 pub(crate) fn conferences(c: &Connection, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>> {
     let mut st = c
-        .prepare_cached(
-            "SELECT app_id, conf_id, first_seen, last_seen, participant_count FROM conferences
-             WHERE app_id = ?1 ORDER BY last_seen DESC LIMIT ?2",
-        )
+        .prepare_cached(&format!(
+            "SELECT {CONFERENCE_COLUMNS} FROM conferences c LEFT JOIN conference_summaries s ON s.conference = c.id
+             WHERE c.app_id = ?1 ORDER BY c.last_seen DESC LIMIT ?2"
+        ))
         .map_err(db("conferences"))?;
     let rows = st.query_map(params![app, limit], conference_row).map_err(db("conferences"))?;
     rows.collect::<rusqlite::Result<_>>().map_err(db("conferences"))
@@ -246,10 +261,10 @@ pub(crate) fn conferences(c: &Connection, app: AppId, limit: u32) -> Result<Vec<
 
 pub(crate) fn conference(c: &Connection, app: AppId, conf: &str) -> Result<Option<ConferenceRow>> {
     let mut st = c
-        .prepare_cached(
-            "SELECT app_id, conf_id, first_seen, last_seen, participant_count FROM conferences
-             WHERE app_id = ?1 AND conf_id = ?2",
-        )
+        .prepare_cached(&format!(
+            "SELECT {CONFERENCE_COLUMNS} FROM conferences c LEFT JOIN conference_summaries s ON s.conference = c.id
+             WHERE c.app_id = ?1 AND c.conf_id = ?2"
+        ))
         .map_err(db("conference"))?;
     st.query_row(params![app, conf], conference_row).optional().map_err(db("conference"))
 }
@@ -258,7 +273,7 @@ pub(crate) fn submissions(c: &Connection, q: &SubmissionQuery) -> Result<Vec<Sto
     let body = if q.with_body { "s.body" } else { "x''" };
     let mut sql = format!(
         "SELECT s.id, s.app_id, c.conf_id, s.uc_id, s.kind, s.event_type, s.user_id, s.remote_id, s.connection_id,
-                s.ts, s.received_at, {body}, s.body_len, s.truncated
+                s.ts, s.received_at, {body}, s.body_len, s.truncated, s.derived
          FROM submissions s LEFT JOIN conferences c ON c.id = s.conference WHERE "
     );
     let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(q.app_id)];
@@ -310,6 +325,7 @@ pub(crate) fn submissions(c: &Connection, q: &SubmissionQuery) -> Result<Vec<Sto
                     body: r.get(11)?,
                     body_len: r.get(12)?,
                     truncated: r.get(13)?,
+                    derived: r.get(14)?,
                 },
             })
         })
@@ -327,4 +343,109 @@ pub(crate) fn insert_admin_token(c: &Connection, hash: &[u8; 32], label: &str) -
 pub(crate) fn admin_token_exists(c: &Connection, hash: &[u8; 32]) -> Result<bool> {
     let mut st = c.prepare_cached("SELECT 1 FROM admin_tokens WHERE hash = ?1").map_err(db("admin token"))?;
     st.exists([&hash[..]]).map_err(db("admin token"))
+}
+
+pub(crate) fn due_conferences(c: &Connection, idle_before: i64, limit: u32) -> Result<Vec<DueConference>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT app_id, conf_id, last_seen FROM conferences
+             WHERE closed_at IS NULL AND (last_seen < ?1 OR ended_hint = 1)
+             ORDER BY last_seen LIMIT ?2",
+        )
+        .map_err(db("due conferences"))?;
+    let rows = st
+        .query_map(params![idle_before, limit], |r| {
+            Ok(DueConference { app_id: r.get(0)?, conf_id: r.get(1)?, last_seen: r.get(2)? })
+        })
+        .map_err(db("due conferences"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("due conferences"))
+}
+
+pub(crate) fn close_conference(c: &Connection, s: &SummaryRecord, expected_last_seen: i64) -> Result<bool> {
+    let id: Option<i64> = c
+        .query_row(
+            "SELECT id FROM conferences WHERE app_id = ?1 AND conf_id = ?2 AND last_seen = ?3",
+            params![s.app_id, s.conf_id, expected_last_seen],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db("close conference"))?;
+    let Some(id) = id else { return Ok(false) };
+    c.execute(
+        "INSERT INTO conference_summaries (conference, app_id, closed_at, start_ms, end_ms, close_reason, setup_status,
+             dropped, relayed, user_count, score, avg_mos, browsers, oses, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         ON CONFLICT (conference) DO UPDATE SET closed_at = excluded.closed_at, start_ms = excluded.start_ms,
+             end_ms = excluded.end_ms, close_reason = excluded.close_reason, setup_status = excluded.setup_status,
+             dropped = excluded.dropped, relayed = excluded.relayed, user_count = excluded.user_count,
+             score = excluded.score, avg_mos = excluded.avg_mos, browsers = excluded.browsers, oses = excluded.oses,
+             summary = excluded.summary",
+        params![
+            id,
+            s.app_id,
+            s.closed_at,
+            s.start_ms,
+            s.end_ms,
+            s.close_reason,
+            s.setup_status,
+            s.dropped,
+            s.relayed,
+            s.user_count,
+            s.score,
+            s.avg_mos,
+            json(&s.browsers),
+            json(&s.oses),
+            s.summary_json
+        ],
+    )
+    .map_err(db("store summary"))?;
+    c.execute("UPDATE conferences SET closed_at = ?2, ended_hint = 0 WHERE id = ?1", params![id, s.closed_at])
+        .map_err(db("close conference"))?;
+    Ok(true)
+}
+
+const SUMMARY_COLUMNS: &str = "s.app_id, c.conf_id, s.closed_at, s.start_ms, s.end_ms, s.close_reason, s.setup_status,
+     s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, s.summary";
+
+fn summary_row(r: &Row<'_>) -> rusqlite::Result<SummaryRecord> {
+    let browsers: String = r.get(12)?;
+    let oses: String = r.get(13)?;
+    Ok(SummaryRecord {
+        app_id: r.get(0)?,
+        conf_id: r.get(1)?,
+        closed_at: r.get(2)?,
+        start_ms: r.get(3)?,
+        end_ms: r.get(4)?,
+        close_reason: r.get(5)?,
+        setup_status: r.get(6)?,
+        dropped: r.get(7)?,
+        relayed: r.get(8)?,
+        user_count: r.get(9)?,
+        score: r.get(10)?,
+        avg_mos: r.get(11)?,
+        browsers: parse_json(&browsers, "browsers")?,
+        oses: parse_json(&oses, "oses")?,
+        summary_json: r.get(14)?,
+    })
+}
+
+pub(crate) fn summary(c: &Connection, app: AppId, conf: &str) -> Result<Option<SummaryRecord>> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM conference_summaries s JOIN conferences c ON c.id = s.conference
+             WHERE c.app_id = ?1 AND c.conf_id = ?2"
+        ))
+        .map_err(db("summary"))?;
+    st.query_row(params![app, conf], summary_row).optional().map_err(db("summary"))
+}
+
+pub(crate) fn summaries(c: &Connection, app: AppId, from: i64, to: i64) -> Result<Vec<SummaryRecord>> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM conference_summaries s JOIN conferences c ON c.id = s.conference
+             WHERE s.app_id = ?1 AND s.start_ms >= ?2 AND s.start_ms < ?3 ORDER BY s.start_ms"
+        ))
+        .map_err(db("summaries"))?;
+    let rows = st.query_map(params![app, from, to], summary_row).map_err(db("summaries"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("summaries"))
 }

@@ -80,6 +80,17 @@ pub trait Store: Send + Sync + 'static {
     /// Stored submissions matching `query`, in arrival order.
     async fn submissions(&self, query: &SubmissionQuery) -> Result<Vec<StoredSubmission>>;
 
+    /// Open conferences that are idle since before `idle_before_ms` or where someone left or
+    /// terminated a fabric, oldest first.
+    async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>>;
+    /// Stores a summary and marks the conference closed, but only if nothing arrived for it
+    /// after `expected_last_seen` (otherwise returns `false` and changes nothing).
+    async fn close_conference(&self, summary: &SummaryRecord, expected_last_seen: i64) -> Result<bool>;
+    /// A closed conference's summary.
+    async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>>;
+    /// Summaries of conferences that started in `[from_ms, to_ms)`.
+    async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>>;
+
     /// Records the SHA-256 of a new admin API token.
     async fn add_admin_token(&self, token_hash: &[u8; 32], label: &str) -> Result<()>;
     /// Whether an admin token with this hash exists.

@@ -180,6 +180,8 @@ pub struct Submission {
     pub body_len: u32,
     /// Whether the body was cut to the size limit before storing (application logs).
     pub truncated: bool,
+    /// What ingest derived from the body for analysis (stream snapshots of a stats body, JSON).
+    pub derived: Option<String>,
 }
 
 /// A submission as read back.
@@ -216,6 +218,64 @@ pub struct ConferenceRow {
     pub last_seen: i64,
     /// Participants (user joined) so far.
     pub participant_count: u32,
+    /// When it was closed (its summary written); `None` while ongoing.
+    pub closed_at: Option<i64>,
+    /// Setup status from the summary.
+    pub setup_status: Option<String>,
+    /// Score from the summary.
+    pub score: Option<f64>,
+    /// Mean audio MOS from the summary.
+    pub avg_mos: Option<f64>,
+}
+
+/// An open conference the closer should look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueConference {
+    /// App.
+    pub app_id: AppId,
+    /// Conference.
+    pub conf_id: String,
+    /// Last receive time, epoch ms.
+    pub last_seen: i64,
+}
+
+/// A closed conference's summary, with the columns aggregates use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryRecord {
+    /// App.
+    #[serde(skip)]
+    pub app_id: AppId,
+    /// Conference.
+    #[serde(rename = "confID")]
+    pub conf_id: String,
+    /// Close time, epoch ms.
+    pub closed_at: i64,
+    /// Start, epoch ms.
+    pub start_ms: i64,
+    /// End, epoch ms.
+    pub end_ms: i64,
+    /// `allLeft` or `idle`.
+    pub close_reason: String,
+    /// `ok`, `partiallyFailed`, `failed` or `noFabrics`.
+    pub setup_status: String,
+    /// A fabric dropped.
+    pub dropped: bool,
+    /// A fabric was relayed.
+    pub relayed: bool,
+    /// Users.
+    pub user_count: u32,
+    /// Conference score.
+    pub score: Option<f64>,
+    /// Mean audio MOS.
+    pub avg_mos: Option<f64>,
+    /// Browsers of the participants.
+    pub browsers: Vec<String>,
+    /// Operating systems of the participants.
+    pub oses: Vec<String>,
+    /// The whole summary, JSON.
+    #[serde(skip)]
+    pub summary_json: String,
 }
 
 /// Which submissions to read.

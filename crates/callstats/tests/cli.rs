@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_callstats");
@@ -59,7 +59,8 @@ async fn serve_prints_credentials_and_new_apps_work_at_once() {
     let (_server, base, demo_app, demo_secret) = serve(&db);
     assert_eq!(authenticate(&base, &demo_app, &demo_secret).await.status(), 200);
 
-    let out = Command::new(BIN).args(["app", "create", "--name", "second", "--database", &db]).output().expect("app create");
+    let out =
+        Command::new(BIN).args(["app", "create", "--name", "second", "--database", &db]).output().expect("app create");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let mut lines = text.lines();

@@ -1,0 +1,328 @@
+//! Running the analytics over what is stored: the live view of a conference, and closing
+//! conferences with their summary.
+//!
+//! Everything here is recomputed from stored submissions (stream snapshots derived at ingest,
+//! raw bodies as a fallback), so the result is the same on any node and after any restart: the
+//! closer needs no memory of its own, only the database and the clock.
+
+use std::collections::BTreeMap;
+
+use callstats_analytics::conference::{
+    CloseReason, ConferenceSummary, FabricInput, IDLE_CLOSE_MS, Lifecycle, ParticipantInput, StreamInput, summarize,
+};
+use callstats_analytics::fabric::{FabricSignal, FabricView};
+use callstats_analytics::quality::{Direction, MediaKind};
+use callstats_analytics::streams::{StreamInterval, StreamSnapshot, StreamTracker};
+use callstats_store::codec;
+use callstats_store::{
+    AppId, ConferenceRow, Participant, StoredSubmission, SubmissionKind, SubmissionQuery, SummaryRecord,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Ingest, IngestError};
+
+fn field_str(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// What a stored event says about its fabric, if anything.
+pub(crate) fn signal(event_type: &str, body: &Value) -> Option<FabricSignal> {
+    let delay = body.get("delay").and_then(Value::as_f64);
+    Some(match event_type {
+        "fabricSetup" => FabricSignal::Setup {
+            delay_ms: delay,
+            usage: field_str(body, "fabricUsage"),
+            direction: field_str(body, "fabricTransmissionDirection"),
+            remote_endpoint_type: field_str(body, "remoteEndpointType"),
+        },
+        "fabricSetupFailed" => FabricSignal::SetupFailed {
+            delay_ms: delay,
+            reason: field_str(body, "reason"),
+            function: field_str(body, "function"),
+        },
+        "fabricStateChange" => FabricSignal::StateChange {
+            changed: field_str(body, "changedState")?,
+            new_state: field_str(body, "newState")?,
+        },
+        "fabricHold" => FabricSignal::Hold,
+        "fabricResume" => FabricSignal::Resume,
+        "fabricDropped" => FabricSignal::Dropped,
+        "fabricTerminated" => FabricSignal::Terminated,
+        _ => return None,
+    })
+}
+
+/// Whether the fabric's selected candidate pair used a TURN relay, from its fabricSetup body.
+fn relayed(setup: &Value) -> Option<bool> {
+    let locals = setup.get("localIceCandidates")?.as_array()?;
+    let pairs = setup.get("iceCandidatePairs").and_then(Value::as_array);
+    let selected_id = field_str(setup, "selectedCandidatePairID");
+    let pair = pairs.and_then(|ps| {
+        ps.iter()
+            .find(|p| selected_id.is_some() && p.get("id").and_then(Value::as_str) == selected_id.as_deref())
+            .or_else(|| ps.iter().find(|p| p.get("nominated").and_then(Value::as_bool) == Some(true)))
+    });
+    let local_id = pair.and_then(|p| p.get("localCandidateId")).and_then(Value::as_str);
+    let local = match local_id {
+        Some(id) => locals.iter().find(|c| c.get("id").and_then(Value::as_str) == Some(id))?,
+        None => locals.first()?,
+    };
+    let t = local.get("candidateType").and_then(Value::as_str)?;
+    Some(t == "relay" || t == "relayed")
+}
+
+fn body_json(s: &StoredSubmission) -> Option<Value> {
+    let raw = codec::decompress(&s.submission.body, s.submission.body_len as usize).ok()?;
+    serde_json::from_slice(&raw).ok()
+}
+
+fn snapshots_of(s: &StoredSubmission) -> Vec<StreamSnapshot> {
+    if let Some(d) = &s.submission.derived
+        && let Ok(snaps) = serde_json::from_str(d)
+    {
+        return snaps;
+    }
+    body_json(s).map(|b| crate::normalise::snapshots(&b["stats"])).unwrap_or_default()
+}
+
+/// A stream's intervals as the API shows them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamSeries {
+    /// Fabric.
+    #[serde(rename = "connectionID")]
+    pub connection_id: String,
+    /// Participant.
+    #[serde(rename = "ucID")]
+    pub uc_id: Option<String>,
+    /// SSRC.
+    pub ssrc: u64,
+    /// Audio or video.
+    pub kind: MediaKind,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// Codec.
+    pub codec: Option<String>,
+    /// Intervals in time order.
+    pub intervals: Vec<StreamInterval>,
+}
+
+/// Everything derived from one conference's stored data.
+pub(crate) struct Analysis {
+    pub row: ConferenceRow,
+    pub lifecycle: Lifecycle,
+    pub participants: Vec<Participant>,
+    pub fabrics: Vec<FabricInput>,
+    pub series: Vec<StreamSeries>,
+}
+
+impl Analysis {
+    pub(crate) fn summary(&self, close_reason: Option<CloseReason>) -> ConferenceSummary {
+        let participants: Vec<ParticipantInput> = self
+            .participants
+            .iter()
+            .map(|p| ParticipantInput {
+                uc_id: p.uc_id.clone(),
+                user_id: p.user_id.clone(),
+                browser: field_str(&p.endpoint, "buildName").or_else(|| field_str(&p.endpoint, "name")),
+                browser_version: field_str(&p.endpoint, "buildVersion").or_else(|| field_str(&p.endpoint, "version")),
+                os: field_str(&p.endpoint, "os"),
+            })
+            .collect();
+        summarize(&participants, &self.fabrics, self.row.first_seen, self.row.last_seen, close_reason)
+    }
+}
+
+#[derive(Default)]
+struct FabricAcc {
+    uc_id: String,
+    user_id: Option<String>,
+    remote: Option<String>,
+    signals: Vec<FabricSignal>,
+    hold: Vec<(f64, f64)>,
+    hold_since: Option<f64>,
+    relayed: Option<bool>,
+}
+
+impl Ingest {
+    /// Loads and analyses one conference.
+    pub(crate) async fn analyse(&self, app: AppId, conf: &str) -> Result<Analysis, IngestError> {
+        let row = self
+            .store
+            .conference(app, conf)
+            .await?
+            .ok_or_else(|| IngestError::NotFound(format!("no conference `{conf}` in app {app}")))?;
+        let participants = self.store.participants(app, conf).await?;
+        let query = |kinds: Vec<SubmissionKind>| SubmissionQuery {
+            app_id: app,
+            conf_id: Some(conf.to_owned()),
+            kinds,
+            with_body: true,
+            ..Default::default()
+        };
+        let mut events = self.store.submissions(&query(vec![SubmissionKind::Event])).await?;
+        let mut stats = self.store.submissions(&query(vec![SubmissionKind::Stats])).await?;
+        let by_time = |a: &StoredSubmission, b: &StoredSubmission| {
+            a.submission.timestamp_ms.total_cmp(&b.submission.timestamp_ms).then(a.id.cmp(&b.id))
+        };
+        events.sort_by(by_time);
+        stats.sort_by(by_time);
+
+        let mut lifecycle = Lifecycle::default();
+        lifecycle.measured(row.last_seen);
+        for p in &participants {
+            lifecycle.joined(&p.uc_id);
+        }
+        let mut fabrics: BTreeMap<String, FabricAcc> = BTreeMap::new();
+        for e in &events {
+            let s = &e.submission;
+            let uc = s.uc_id.clone().unwrap_or_default();
+            if s.event_type == "userLeft" {
+                lifecycle.left(&uc);
+                continue;
+            }
+            let Some(conn) = &s.connection_id else { continue };
+            let Some(body) = body_json(e) else { continue };
+            let Some(sig) = signal(&s.event_type, &body) else { continue };
+            lifecycle.fabric_seen(&uc, conn);
+            let f = fabrics.entry(conn.clone()).or_default();
+            f.uc_id = uc.clone();
+            f.user_id = f.user_id.take().or_else(|| s.user_id.clone());
+            f.remote = f.remote.take().or_else(|| s.remote_id.clone());
+            match &sig {
+                FabricSignal::Terminated => lifecycle.fabric_terminated(&uc, conn),
+                FabricSignal::Hold if f.hold_since.is_none() => f.hold_since = Some(s.timestamp_ms),
+                FabricSignal::Resume => {
+                    if let Some(start) = f.hold_since.take() {
+                        f.hold.push((start, s.timestamp_ms));
+                    }
+                }
+                FabricSignal::Setup { .. } if f.relayed.is_none() => f.relayed = relayed(&body),
+                _ => {}
+            }
+            f.signals.push(sig);
+        }
+
+        let mut trackers: BTreeMap<(String, u64, Direction), (StreamTracker, StreamSeries)> = BTreeMap::new();
+        for st in &stats {
+            let s = &st.submission;
+            let Some(conn) = &s.connection_id else { continue };
+            let uc = s.uc_id.clone().unwrap_or_default();
+            lifecycle.fabric_seen(&uc, conn);
+            let f = fabrics.entry(conn.clone()).or_default();
+            f.uc_id = uc.clone();
+            f.user_id = f.user_id.take().or_else(|| s.user_id.clone());
+            f.remote = f.remote.take().or_else(|| s.remote_id.clone());
+            for snap in snapshots_of(st) {
+                let key = (conn.clone(), snap.ssrc, snap.direction);
+                let (tracker, series) = trackers.entry(key).or_insert_with(|| {
+                    (
+                        StreamTracker::default(),
+                        StreamSeries {
+                            connection_id: conn.clone(),
+                            uc_id: s.uc_id.clone(),
+                            ssrc: snap.ssrc,
+                            kind: snap.kind,
+                            direction: snap.direction,
+                            codec: snap.codec.clone(),
+                            intervals: Vec::new(),
+                        },
+                    )
+                });
+                if series.codec.is_none() {
+                    series.codec = snap.codec.clone();
+                }
+                if let Some(i) = tracker.push(snap) {
+                    series.intervals.push(i);
+                }
+            }
+        }
+        let series: Vec<StreamSeries> = trackers.into_values().map(|(_, s)| s).collect();
+        let end = row.last_seen as f64;
+        let fabrics = fabrics
+            .into_iter()
+            .map(|(conn, mut f)| {
+                if let Some(start) = f.hold_since.take() {
+                    f.hold.push((start, end.max(start)));
+                }
+                FabricInput {
+                    streams: series
+                        .iter()
+                        .filter(|s| s.connection_id == conn)
+                        .map(|s| StreamInput {
+                            ssrc: s.ssrc,
+                            kind: s.kind,
+                            direction: s.direction,
+                            codec: s.codec.clone(),
+                            intervals: s.intervals.clone(),
+                        })
+                        .collect(),
+                    uc_id: f.uc_id,
+                    user_id: f.user_id,
+                    connection_id: conn,
+                    remote_user_id: f.remote,
+                    view: FabricView::fold(&f.signals),
+                    hold: f.hold,
+                    relayed: f.relayed,
+                }
+            })
+            .collect();
+        Ok(Analysis { row, lifecycle, participants, fabrics, series })
+    }
+
+    /// Closes every conference that is due at the service clock's now: everyone left, or
+    /// nothing arrived for 30 s. Returns the conferences closed. Safe to run on several nodes:
+    /// a conference that received data while being summarised is left open.
+    pub async fn close_due(&self) -> Result<Vec<(AppId, String)>, IngestError> {
+        let now = self.now_ms();
+        let due = self.store.due_conferences(now - IDLE_CLOSE_MS, 200).await?;
+        let mut closed = Vec::new();
+        for d in due {
+            let analysis = self.analyse(d.app_id, &d.conf_id).await?;
+            let Some(reason) = analysis.lifecycle.close_reason(now) else { continue };
+            let summary = analysis.summary(Some(reason));
+            let record = summary_record(d.app_id, &d.conf_id, now, &summary);
+            if self.store.close_conference(&record, d.last_seen).await? {
+                tracing::info!(app.id = d.app_id, conf.id = %d.conf_id, reason = ?reason, "conference closed");
+                closed.push((d.app_id, d.conf_id));
+            }
+        }
+        Ok(closed)
+    }
+}
+
+fn summary_record(app: AppId, conf: &str, now: i64, s: &ConferenceSummary) -> SummaryRecord {
+    let mut browsers: Vec<String> = s.participants.iter().filter_map(|p| p.browser.clone()).collect();
+    browsers.sort();
+    browsers.dedup();
+    let mut oses: Vec<String> = s.participants.iter().filter_map(|p| p.os.clone()).collect();
+    oses.sort();
+    oses.dedup();
+    SummaryRecord {
+        app_id: app,
+        conf_id: conf.to_owned(),
+        closed_at: now,
+        start_ms: s.start_ms,
+        end_ms: s.end_ms,
+        close_reason: name(&s.close_reason),
+        setup_status: name(&s.setup_status),
+        dropped: s.dropped,
+        relayed: s.relayed,
+        user_count: s.user_count as u32,
+        score: s.score.score,
+        avg_mos: s.avg_mos,
+        browsers,
+        oses,
+        summary_json: serde_json::to_string(s).expect("summary serialises"),
+    }
+}
+
+/// An enum's serde name, without quotes.
+fn name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
