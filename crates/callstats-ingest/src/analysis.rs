@@ -292,6 +292,21 @@ impl Ingest {
     }
 }
 
+impl Ingest {
+    /// Runs `close_due` every `every` until the process ends. Failures are logged and retried
+    /// on the next tick; nothing is lost because the conferences stay open in the database.
+    pub async fn run_closer(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.close_due().await {
+                tracing::error!(error = %e, "closing conferences failed");
+            }
+        }
+    }
+}
+
 fn summary_record(app: AppId, conf: &str, now: i64, s: &ConferenceSummary) -> SummaryRecord {
     let mut browsers: Vec<String> = s.participants.iter().filter_map(|p| p.browser.clone()).collect();
     browsers.sort();

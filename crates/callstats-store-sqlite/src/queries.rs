@@ -349,7 +349,7 @@ pub(crate) fn due_conferences(c: &Connection, idle_before: i64, limit: u32) -> R
     let mut st = c
         .prepare_cached(
             "SELECT app_id, conf_id, last_seen FROM conferences
-             WHERE closed_at IS NULL AND (last_seen < ?1 OR ended_hint = 1)
+             WHERE closed_at IS NULL AND (last_seen <= ?1 OR ended_hint = 1)
              ORDER BY last_seen LIMIT ?2",
         )
         .map_err(db("due conferences"))?;

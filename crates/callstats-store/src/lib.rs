@@ -80,7 +80,7 @@ pub trait Store: Send + Sync + 'static {
     /// Stored submissions matching `query`, in arrival order.
     async fn submissions(&self, query: &SubmissionQuery) -> Result<Vec<StoredSubmission>>;
 
-    /// Open conferences that are idle since before `idle_before_ms` or where someone left or
+    /// Open conferences last seen at or before `idle_before_ms`, or where someone left or
     /// terminated a fabric, oldest first.
     async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>>;
     /// Stores a summary and marks the conference closed, but only if nothing arrived for it

@@ -11,10 +11,14 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, env = "CALLSTATS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Derive per-stream snapshots from stats bodies as they arrive (`false` only to measure
+    /// what that costs: analyses then parse raw bodies when asked).
+    #[arg(long, env = "CALLSTATS_ANALYTICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub analytics: bool,
 }
 
 pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let ingest = super::ingest(db)?;
+    let ingest = super::ingest_with(db, args.analytics)?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
@@ -31,6 +35,10 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     println!("AppID: {demo}");
     println!("AppSecret: {secret}");
     tracing::info!(%addr, app.id = demo, "callstats serving");
+
+    // Conferences close 30 s after their last measurement; checking every 5 s keeps the
+    // summary within 35 s of it.
+    tokio::spawn(ingest.clone().run_closer(std::time::Duration::from_secs(5)));
 
     axum::serve(listener, callstats_server::router(ingest))
         .with_graceful_shutdown(shutdown())
