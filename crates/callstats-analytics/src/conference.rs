@@ -326,6 +326,8 @@ pub struct ConferenceSummary {
     pub avg_mos: Option<f64>,
     /// Whether any fabric was relayed.
     pub relayed: bool,
+    /// Overall ratings (1–5) users gave.
+    pub feedback: Vec<f64>,
     /// Participants.
     pub participants: Vec<ParticipantSummary>,
     /// Fabrics with their stream summaries.
@@ -388,6 +390,7 @@ pub fn summarize(
     start_ms: i64,
     end_ms: i64,
     close_reason: Option<CloseReason>,
+    feedback: &[f64],
 ) -> ConferenceSummary {
     let fabric_summaries: Vec<FabricSummary> = fabrics
         .iter()
@@ -471,6 +474,7 @@ pub fn summarize(
             .collect(),
         avg_mos: (!audio_mos.is_empty()).then(|| audio_mos.iter().sum::<f64>() / audio_mos.len() as f64),
         relayed: fabrics.iter().any(|f| f.relayed == Some(true)),
+        feedback: feedback.to_vec(),
         score: combine(labels.iter().map(String::as_str).zip(participant_summaries.iter().map(|p| &p.score)), 8),
         participants: participant_summaries,
         fabrics: fabric_summaries,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod conference;
 pub mod emodel;
 pub mod fabric;

@@ -111,6 +111,7 @@ pub struct StreamSeries {
 /// Everything derived from one conference's stored data.
 pub(crate) struct Analysis {
     pub row: ConferenceRow,
+    pub feedback: Vec<f64>,
     pub lifecycle: Lifecycle,
     pub participants: Vec<Participant>,
     pub fabrics: Vec<FabricInput>,
@@ -130,7 +131,7 @@ impl Analysis {
                 os: field_str(&p.endpoint, "os"),
             })
             .collect();
-        summarize(&participants, &self.fabrics, self.row.first_seen, self.row.last_seen, close_reason)
+        summarize(&participants, &self.fabrics, self.row.first_seen, self.row.last_seen, close_reason, &self.feedback)
     }
 }
 
@@ -175,11 +176,20 @@ impl Ingest {
             lifecycle.joined(&p.uc_id);
         }
         let mut fabrics: BTreeMap<String, FabricAcc> = BTreeMap::new();
+        let mut feedback = Vec::new();
         for e in &events {
             let s = &e.submission;
             let uc = s.uc_id.clone().unwrap_or_default();
             if s.event_type == "userLeft" {
                 lifecycle.left(&uc);
+                continue;
+            }
+            if s.event_type == "userFeedbackEvent" {
+                let rating = body_json(e).and_then(|b| {
+                    let f = b.get("feedback")?;
+                    f.get("overallRating").or_else(|| f.get("overall"))?.as_f64()
+                });
+                feedback.extend(rating);
                 continue;
             }
             let Some(conn) = &s.connection_id else { continue };
@@ -268,7 +278,7 @@ impl Ingest {
                 }
             })
             .collect();
-        Ok(Analysis { row, lifecycle, participants, fabrics, series })
+        Ok(Analysis { row, feedback, lifecycle, participants, fabrics, series })
     }
 
     /// Closes every conference that is due at the service clock's now: everyone left, or
@@ -339,5 +349,79 @@ fn name<T: Serialize>(v: &T) -> String {
         Ok(Value::String(s)) => s,
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
+    }
+}
+
+/// Which closed conferences an aggregate covers.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateFilter {
+    /// Conferences that started at or after this, epoch ms (default: 7 days before `to`).
+    pub from: Option<i64>,
+    /// … and before this, epoch ms (default: now).
+    pub to: Option<i64>,
+    /// Only conferences with a participant on this browser.
+    pub browser: Option<String>,
+    /// Only conferences with a participant on this OS.
+    pub os: Option<String>,
+    /// Only conferences with at least this many users.
+    pub min_users: Option<u32>,
+    /// Only conferences with at most this many users.
+    pub max_users: Option<u32>,
+}
+
+/// Aggregates with the range they cover.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateReport {
+    /// Start of the range, epoch ms.
+    pub from: i64,
+    /// End of the range, epoch ms.
+    pub to: i64,
+    /// The figures.
+    #[serde(flatten)]
+    pub aggregates: callstats_analytics::aggregate::Aggregates,
+}
+
+impl Ingest {
+    /// Aggregates of an app's closed conferences.
+    pub async fn aggregates(&self, app: AppId, f: &AggregateFilter) -> Result<AggregateReport, IngestError> {
+        self.app(app).await?;
+        let to = f.to.unwrap_or_else(|| self.now_ms() + 1);
+        let from = f.from.unwrap_or(to - 7 * 24 * 3600 * 1000);
+        if from >= to {
+            return Err(IngestError::BadRequest("`from` must be before `to`".into()));
+        }
+        let records = self.store.summaries(app, from, to).await?;
+        let facts: Vec<callstats_analytics::aggregate::ConferenceFacts> = records
+            .into_iter()
+            .filter(|r| f.browser.as_ref().is_none_or(|b| r.browsers.iter().any(|x| x.eq_ignore_ascii_case(b))))
+            .filter(|r| f.os.as_ref().is_none_or(|o| r.oses.iter().any(|x| x.eq_ignore_ascii_case(o))))
+            .filter(|r| f.min_users.is_none_or(|m| r.user_count >= m))
+            .filter(|r| f.max_users.is_none_or(|m| r.user_count <= m))
+            .map(|r| {
+                let summary: Value = serde_json::from_str(&r.summary_json).unwrap_or(Value::Null);
+                let list = |k: &str| summary.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+                callstats_analytics::aggregate::ConferenceFacts {
+                    setup_delays: list("fabrics")
+                        .iter()
+                        .filter_map(|f| f.get("setupDelayMs").and_then(Value::as_f64))
+                        .collect(),
+                    failure_reasons: list("fabricSetupErrors")
+                        .iter()
+                        .map(|e| e.get("reason").and_then(Value::as_str).unwrap_or("unknown").to_owned())
+                        .collect(),
+                    feedback: list("feedback").iter().filter_map(Value::as_f64).collect(),
+                    setup_status: r.setup_status,
+                    dropped: r.dropped,
+                    relayed: r.relayed,
+                    score: r.score,
+                    avg_mos: r.avg_mos,
+                    browsers: r.browsers,
+                    oses: r.oses,
+                }
+            })
+            .collect();
+        Ok(AggregateReport { from, to, aggregates: callstats_analytics::aggregate::aggregate(&facts) })
     }
 }

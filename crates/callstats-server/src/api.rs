@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/apps/{app}/conferences/{conf}", get(get_conference))
         .route("/api/v1/apps/{app}/conferences/{conf}/stats", get(list_stats))
         .route("/api/v1/apps/{app}/submissions", get(list_app_submissions))
+        .route("/api/v1/apps/{app}/aggregates", get(get_aggregates))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -130,4 +131,17 @@ async fn list_app_submissions(
     };
     let submissions = ingest.app_submissions(app, kind, q.limit.unwrap_or(1000)).await.map_err(fail(&uri))?;
     Ok(Json(json!({ "submissions": submissions })).into_response())
+}
+
+async fn get_aggregates(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    Query(filter): Query<callstats_ingest::analysis::AggregateFilter>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let report = ingest.aggregates(app, &filter).await.map_err(fail(&uri))?;
+    Ok(Json(report).into_response())
 }

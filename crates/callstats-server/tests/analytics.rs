@@ -170,4 +170,16 @@ async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary
     assert_eq!(s.ingest.close_due().await.unwrap().len(), 1);
     let closed = s.api(&format!("/api/v1/apps/{}/conferences/{CONF}", s.app_id)).await;
     assert_eq!(closed["summary"]["closeReason"], "allLeft");
+
+    // The aggregates count it once, with its failure reason and setup delay.
+    let agg = s.api(&format!("/api/v1/apps/{}/aggregates", s.app_id)).await;
+    assert_eq!(agg["total"], 1);
+    assert_eq!(agg["partiallyFailed"], 1);
+    assert_eq!(agg["failureReasons"]["IceConnectionFailure"], 1);
+    assert_eq!(agg["setupDelayMs"]["p50"], 250.0);
+    assert_eq!(agg["browsers"]["Chrome"], 1);
+    let none = s.api(&format!("/api/v1/apps/{}/aggregates?browser=Firefox", s.app_id)).await;
+    assert_eq!(none["total"], 0);
+    let r = s.get(&format!("/api/v1/apps/{}/aggregates?from=10&to=5", s.app_id), Some(&s.admin)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
