@@ -270,13 +270,12 @@ impl Distribution {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 0 { (v[n / 2 - 1] + v[n / 2]) / 2.0 } else { v[n / 2] };
         Distribution {
             count: n,
             min: v.first().copied(),
             max: v.last().copied(),
             mean: Some(v.iter().sum::<f64>() / n as f64),
-            median: Some(median),
+            median: crate::streams::median(&v),
         }
     }
 }
@@ -569,7 +568,9 @@ mod tests {
             0,
             60_000,
             Some(CloseReason::AllLeft),
+            &[4.0],
         );
+        assert_eq!(s.feedback, vec![4.0]);
         assert_eq!(s.setup_status, SetupStatus::PartiallyFailed);
         assert_eq!(s.user_count, 2);
         assert_eq!(s.fabric_setup_times.count, 2);

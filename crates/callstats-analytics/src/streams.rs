@@ -144,7 +144,7 @@ impl StreamTracker {
             }
             self.rtts.push(rtt * 1000.0);
         }
-        let Some(prev) = self.prev.replace(cur.clone()) else { return None };
+        let prev = self.prev.replace(cur.clone())?;
         let dt_s = (cur.timestamp_ms - prev.timestamp_ms) / 1000.0;
         let reset = [(cur.bytes, prev.bytes), (cur.packets, prev.packets), (cur.frames, prev.frames)]
             .iter()
@@ -231,14 +231,15 @@ impl StreamTracker {
     }
 }
 
-fn median(v: &[f64]) -> Option<f64> {
+/// Median of unsorted values.
+pub(crate) fn median(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let m = s.len() / 2;
-    Some(if s.len() % 2 == 0 { (s[m - 1] + s[m]) / 2.0 } else { s[m] })
+    Some(if s.len().is_multiple_of(2) { (s[m - 1] + s[m]) / 2.0 } else { s[m] })
 }
 
 #[cfg(test)]

@@ -293,7 +293,17 @@ impl Ingest {
             let Some(reason) = analysis.lifecycle.close_reason(now) else { continue };
             let summary = analysis.summary(Some(reason));
             let record = summary_record(d.app_id, &d.conf_id, now, &summary);
-            if self.store.close_conference(&record, d.last_seen).await? {
+            let webhook = self.app(d.app_id).await?.settings.webhook_url.clone().map(|url| {
+                let payload = serde_json::json!({
+                    "event": "conferenceSummary",
+                    "appID": d.app_id,
+                    "confID": d.conf_id,
+                    "closedAt": now,
+                    "summary": summary,
+                });
+                (url, payload.to_string())
+            });
+            if self.store.close_conference(&record, d.last_seen, webhook).await? {
                 tracing::info!(app.id = d.app_id, conf.id = %d.conf_id, reason = ?reason, "conference closed");
                 closed.push((d.app_id, d.conf_id));
             }

@@ -274,6 +274,7 @@ mod tests {
             origins: vec![],
             settings: AppSettings::default(),
             created_at_ms: 0,
+            webhook_secret_sealed: None,
         }
     }
 

@@ -357,6 +357,18 @@ fn truncate_log(v: &mut Value, limit: usize) -> bool {
     cut
 }
 
+/// Stream snapshots of a stats body, as stored JSON. The body was already validated, so a parse
+/// failure here cannot happen; it would only mean no snapshots.
+fn derive_snapshots(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct StatsOnly {
+        stats: Value,
+    }
+    let parsed: StatsOnly = serde_json::from_slice(body).ok()?;
+    let snaps = crate::normalise::snapshots(&parsed.stats);
+    Some(serde_json::to_string(&snaps).expect("snapshots serialise"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,16 +385,4 @@ mod tests {
         assert!(!truncate_log(&mut small, 20 * 1024));
         assert_eq!(small, serde_json::json!({"message": "fine"}));
     }
-}
-
-/// Stream snapshots of a stats body, as stored JSON. The body was already validated, so a parse
-/// failure here cannot happen; it would only mean no snapshots.
-fn derive_snapshots(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct StatsOnly {
-        stats: Value,
-    }
-    let parsed: StatsOnly = serde_json::from_slice(body).ok()?;
-    let snaps = crate::normalise::snapshots(&parsed.stats);
-    Some(serde_json::to_string(&snaps).expect("snapshots serialise"))
 }

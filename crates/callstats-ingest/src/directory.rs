@@ -92,6 +92,7 @@ impl Ingest {
                 origins: Vec::new(),
                 settings: AppSettings::default(),
                 created_at_ms: self.now_ms(),
+                webhook_secret_sealed: None,
             };
             match self.store.create_app(&app).await {
                 Ok(()) => return Ok((app, secret)),
@@ -165,6 +166,10 @@ impl Ingest {
         Ok(())
     }
 
+    pub(crate) fn directory_forget(&self, id: AppId) {
+        self.directory.forget_app(id);
+    }
+
     /// Creates an admin API token and returns it (only its hash is stored).
     pub async fn create_admin_token(&self, label: &str) -> Result<String, IngestError> {
         use base64::Engine;
@@ -187,5 +192,74 @@ impl Ingest {
         } else {
             Err(IngestError::Unauthorized("unknown admin token".into()))
         }
+    }
+}
+
+/// Checks a settings document before it is stored; the message names the offending field.
+fn validate_settings(s: &AppSettings) -> Result<(), IngestError> {
+    let bad = |m: String| Err(IngestError::BadRequest(m));
+    if !(1_000..=60_000).contains(&s.submission_interval_ms) {
+        return bad("submissionIntervalMs must be between 1000 and 60000".into());
+    }
+    if !(60..=86_400).contains(&s.token_ttl_secs) {
+        return bad("tokenTtlSecs must be between 60 and 86400".into());
+    }
+    for (name, config) in [("defaultConfig", &s.default_config), ("recommendedConfig", &s.recommended_config)] {
+        let Some(config) = config else { continue };
+        let Some(obj) = config.as_object() else { return bad(format!("{name} must be an object")) };
+        for (k, v) in obj {
+            if k != "peerConnection" && k != "media" {
+                return bad(format!("{name}.{k} is not known (use peerConnection and media)"));
+            }
+            if !(v.is_object() || v.is_null()) {
+                return bad(format!("{name}.{k} must be an object"));
+            }
+        }
+    }
+    if let Some(unknown) =
+        s.ingested_events.iter().find(|e| !callstats_protocol::ALL_INGESTED_EVENTS.contains(&e.as_str()))
+    {
+        return bad(format!("ingestedEvents: `{unknown}` is not a gated event type"));
+    }
+    if s.retention_days == Some(0) {
+        return bad("retentionDays must be at least 1".into());
+    }
+    Ok(())
+}
+
+impl Ingest {
+    /// Applies a JSON merge patch (RFC 7396) to the app's settings, validates and stores them.
+    /// The webhook URL is set through `set_webhook`, which also creates its secret.
+    pub async fn patch_settings(&self, id: AppId, patch: &serde_json::Value) -> Result<AppSettings, IngestError> {
+        let app = self.store.app(id).await?.ok_or_else(|| IngestError::NotFound(format!("unknown AppID {id}")))?;
+        let patch =
+            patch.as_object().ok_or_else(|| IngestError::BadRequest("settings patch must be an object".into()))?;
+        if patch.contains_key("webhookUrl") {
+            return Err(IngestError::BadRequest(
+                "webhookUrl is set with the webhook endpoint, which creates its secret".into(),
+            ));
+        }
+        let mut doc = serde_json::to_value(&app.settings).expect("settings serialise");
+        merge(&mut doc, &serde_json::Value::Object(patch.clone()));
+        let settings: AppSettings =
+            serde_json::from_value(doc).map_err(|e| IngestError::BadRequest(format!("settings: {e}")))?;
+        validate_settings(&settings)?;
+        self.set_settings(id, settings.clone()).await?;
+        Ok(settings)
+    }
+}
+
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
     }
 }

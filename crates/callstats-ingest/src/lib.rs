@@ -8,6 +8,7 @@ mod directory;
 pub mod normalise;
 pub mod read;
 pub mod secrets;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

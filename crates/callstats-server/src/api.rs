@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use callstats_ingest::IngestError;
 use callstats_store::{AppId, SubmissionKind};
@@ -25,6 +25,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/apps/{app}/conferences/{conf}/stats", get(list_stats))
         .route("/api/v1/apps/{app}/submissions", get(list_app_submissions))
         .route("/api/v1/apps/{app}/aggregates", get(get_aggregates))
+        .route("/api/v1/apps/{app}/settings", get(get_settings).patch(patch_settings))
+        .route("/api/v1/apps/{app}/webhook", put(put_webhook))
+        .route("/api/v1/apps/{app}/webhook/deliveries", get(list_deliveries))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -144,4 +147,67 @@ async fn get_aggregates(
     let app = app_id(&app).map_err(fail(&uri))?;
     let report = ingest.aggregates(app, &filter).await.map_err(fail(&uri))?;
     Ok(Json(report).into_response())
+}
+
+async fn get_settings(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let record = ingest.app(app).await.map_err(fail(&uri))?;
+    Ok(Json(&record.settings).into_response())
+}
+
+/// Reads a JSON request body, refusing anything else with a clear message.
+fn json_body(bytes: &[u8]) -> Result<serde_json::Value, IngestError> {
+    serde_json::from_slice(bytes).map_err(|e| IngestError::BadRequest(format!("body is not JSON: {e}")))
+}
+
+async fn patch_settings(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let patch = json_body(&body).map_err(fail(&uri))?;
+    let settings = ingest.patch_settings(app, &patch).await.map_err(fail(&uri))?;
+    Ok(Json(settings).into_response())
+}
+
+async fn put_webhook(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let doc = json_body(&body).map_err(fail(&uri))?;
+    let url = match doc.get("url") {
+        Some(serde_json::Value::String(u)) => Some(u.clone()),
+        Some(serde_json::Value::Null) | None => None,
+        Some(_) => return Err(fail(&uri)(IngestError::BadRequest("url must be a string or null".into()))),
+    };
+    let secret = ingest.set_webhook(app, url.clone()).await.map_err(fail(&uri))?;
+    Ok(Json(json!({"url": url, "secret": secret})).into_response())
+}
+
+async fn list_deliveries(
+    State(ingest): State<AppState>,
+    Path(app): Path<String>,
+    Query(page): Query<Page>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    ingest.check_admin(bearer(&headers)).await.map_err(fail(&uri))?;
+    let app = app_id(&app).map_err(fail(&uri))?;
+    let deliveries = ingest.webhook_deliveries(app, page.limit.unwrap_or(100)).await.map_err(fail(&uri))?;
+    Ok(Json(json!({ "deliveries": deliveries })).into_response())
 }

@@ -209,6 +209,8 @@ async fn read_api_needs_an_admin_token() {
         format!("/api/v1/apps/{}/conferences/x", s.app_id),
         format!("/api/v1/apps/{}/submissions", s.app_id),
         format!("/api/v1/apps/{}/aggregates", s.app_id),
+        format!("/api/v1/apps/{}/settings", s.app_id),
+        format!("/api/v1/apps/{}/webhook/deliveries", s.app_id),
     ] {
         assert_eq!(s.get(&path, None).await.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(s.get(&path, Some("csa_wrong")).await.status, StatusCode::UNAUTHORIZED, "{path}");
@@ -237,6 +239,9 @@ async fn openapi_documents_every_api_route() {
         "/api/v1/apps/{appID}/conferences/{confID}/stats",
         "/api/v1/apps/{appID}/submissions",
         "/api/v1/apps/{appID}/aggregates",
+        "/api/v1/apps/{appID}/settings",
+        "/api/v1/apps/{appID}/webhook",
+        "/api/v1/apps/{appID}/webhook/deliveries",
     ] {
         assert!(paths.contains_key(p), "{p} is not documented");
     }

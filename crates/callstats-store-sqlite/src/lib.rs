@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use callstats_store::{
-    App, AppId, AppKey, ConferenceRow, DueConference, Participant, Result, Store, StoreError, StoredSubmission,
-    SubmissionQuery, SummaryRecord, Write,
+    App, AppId, AppKey, ConferenceRow, DeliveryAttempt, DueConference, Participant, Result, Store, StoreError,
+    StoredSubmission, SubmissionQuery, SummaryRecord, WebhookDelivery, Write,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -145,9 +145,31 @@ impl Store for SqliteStore {
         self.read(move |c| queries::due_conferences(c, idle_before_ms, limit)).await
     }
 
-    async fn close_conference(&self, summary: &SummaryRecord, expected_last_seen: i64) -> Result<bool> {
+    async fn close_conference(
+        &self,
+        summary: &SummaryRecord,
+        expected_last_seen: i64,
+        webhook: Option<(String, String)>,
+    ) -> Result<bool> {
         let s = summary.clone();
-        self.writer.exec(move |c| queries::close_conference(c, &s, expected_last_seen)).await
+        self.writer.exec(move |c| queries::close_conference(c, &s, expected_last_seen, webhook.as_ref())).await
+    }
+
+    async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: u32) -> Result<Vec<WebhookDelivery>> {
+        self.writer.exec(move |c| queries::claim_deliveries(c, now_ms, lease_ms, limit)).await
+    }
+
+    async fn record_attempt(&self, attempt: &DeliveryAttempt) -> Result<()> {
+        let a = attempt.clone();
+        self.writer.exec(move |c| queries::record_attempt(c, &a)).await
+    }
+
+    async fn deliveries(&self, app: AppId, limit: u32) -> Result<Vec<WebhookDelivery>> {
+        self.read(move |c| queries::deliveries(c, app, limit)).await
+    }
+
+    async fn delete_raw_samples(&self, app: AppId, before_ms: i64) -> Result<u64> {
+        self.writer.exec(move |c| queries::delete_raw_samples(c, app, before_ms)).await
     }
 
     async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>> {

@@ -4,8 +4,11 @@
 use callstats_store::{Result, StoreError};
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_analytics.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_analytics.sql")),
+    (3, include_str!("../migrations/0003_webhooks_retention.sql")),
+];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {
     let fail = |what: &str, e: rusqlite::Error| StoreError::backend(format!("migration: {what}"), e);
@@ -28,4 +31,31 @@ pub(crate) fn run(conn: &mut Connection) -> Result<()> {
         tracing::info!(schema.version = version, "applied sqlite migration");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_listed_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
+        for (i, (version, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*version, i as i64 + 1);
+            assert!(files[i].starts_with(&format!("{:04}_", version)), "{}", files[i]);
+        }
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        conn.execute("INSERT INTO schema_version (version) VALUES (999)", []).unwrap();
+        assert!(matches!(run(&mut conn), Err(StoreError::Corrupt(_))));
+    }
 }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use callstats_store::{
-    App, AppId, AppKey, AppSettings, ConferenceRow, DueConference, Participant, Result, StoreError, StoredSubmission,
-    Submission, SubmissionKind, SubmissionQuery, SummaryRecord, Write,
+    App, AppId, AppKey, AppSettings, ConferenceRow, DeliveryAttempt, DueConference, Participant, Result, StoreError,
+    StoredSubmission, Submission, SubmissionKind, SubmissionQuery, SummaryRecord, WebhookDelivery, Write,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -27,7 +27,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> rusqlite::
     })
 }
 
-const APP_COLUMNS: &str = "id, name, secret_sealed, origins, settings, created_at";
+const APP_COLUMNS: &str = "id, name, secret_sealed, origins, settings, created_at, webhook_secret_sealed";
 
 fn app_row(r: &Row<'_>) -> rusqlite::Result<App> {
     let origins: String = r.get(3)?;
@@ -39,13 +39,23 @@ fn app_row(r: &Row<'_>) -> rusqlite::Result<App> {
         origins: parse_json(&origins, "origins")?,
         settings: parse_json::<AppSettings>(&settings, "settings")?,
         created_at_ms: r.get(5)?,
+        webhook_secret_sealed: r.get(6)?,
     })
 }
 
 pub(crate) fn insert_app(c: &Connection, app: &App) -> Result<()> {
     c.execute(
-        "INSERT INTO apps (id, name, secret_sealed, origins, settings, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![app.id, app.name, app.secret_sealed, json(&app.origins), json(&app.settings), app.created_at_ms],
+        "INSERT INTO apps (id, name, secret_sealed, origins, settings, created_at, webhook_secret_sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            app.id,
+            app.name,
+            app.secret_sealed,
+            json(&app.origins),
+            json(&app.settings),
+            app.created_at_ms,
+            app.webhook_secret_sealed
+        ],
     )
     .map_err(db("app"))?;
     Ok(())
@@ -54,8 +64,16 @@ pub(crate) fn insert_app(c: &Connection, app: &App) -> Result<()> {
 pub(crate) fn update_app(c: &Connection, app: &App) -> Result<()> {
     let n = c
         .execute(
-            "UPDATE apps SET name = ?2, secret_sealed = ?3, origins = ?4, settings = ?5 WHERE id = ?1",
-            params![app.id, app.name, app.secret_sealed, json(&app.origins), json(&app.settings)],
+            "UPDATE apps SET name = ?2, secret_sealed = ?3, origins = ?4, settings = ?5, webhook_secret_sealed = ?6
+             WHERE id = ?1",
+            params![
+                app.id,
+                app.name,
+                app.secret_sealed,
+                json(&app.origins),
+                json(&app.settings),
+                app.webhook_secret_sealed
+            ],
         )
         .map_err(db("update app"))?;
     if n == 0 {
@@ -361,7 +379,12 @@ pub(crate) fn due_conferences(c: &Connection, idle_before: i64, limit: u32) -> R
     rows.collect::<rusqlite::Result<_>>().map_err(db("due conferences"))
 }
 
-pub(crate) fn close_conference(c: &Connection, s: &SummaryRecord, expected_last_seen: i64) -> Result<bool> {
+pub(crate) fn close_conference(
+    c: &Connection,
+    s: &SummaryRecord,
+    expected_last_seen: i64,
+    webhook: Option<&(String, String)>,
+) -> Result<bool> {
     let id: Option<i64> = c
         .query_row(
             "SELECT id FROM conferences WHERE app_id = ?1 AND conf_id = ?2 AND last_seen = ?3",
@@ -401,7 +424,88 @@ pub(crate) fn close_conference(c: &Connection, s: &SummaryRecord, expected_last_
     .map_err(db("store summary"))?;
     c.execute("UPDATE conferences SET closed_at = ?2, ended_hint = 0 WHERE id = ?1", params![id, s.closed_at])
         .map_err(db("close conference"))?;
+    if let Some((url, payload)) = webhook {
+        c.execute(
+            "INSERT INTO webhook_deliveries (app_id, conf_id, url, payload, status, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+            params![s.app_id, s.conf_id, url, payload, s.closed_at],
+        )
+        .map_err(db("enqueue webhook"))?;
+    }
     Ok(true)
+}
+
+const DELIVERY_COLUMNS: &str = "id, app_id, conf_id, url, payload, status, attempts, next_attempt_at, last_status,
+     last_error, created_at, delivered_at";
+
+fn delivery_row(r: &Row<'_>) -> rusqlite::Result<WebhookDelivery> {
+    Ok(WebhookDelivery {
+        id: r.get(0)?,
+        app_id: r.get(1)?,
+        conf_id: r.get(2)?,
+        url: r.get(3)?,
+        payload: r.get(4)?,
+        status: r.get(5)?,
+        attempts: r.get(6)?,
+        next_attempt_at: r.get(7)?,
+        last_status: r.get(8)?,
+        last_error: r.get(9)?,
+        created_at: r.get(10)?,
+        delivered_at: r.get(11)?,
+    })
+}
+
+pub(crate) fn claim_deliveries(c: &Connection, now: i64, lease: i64, limit: u32) -> Result<Vec<WebhookDelivery>> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "UPDATE webhook_deliveries SET lease_until = ?2
+             WHERE id IN (SELECT id FROM webhook_deliveries
+                          WHERE status = 'pending' AND next_attempt_at <= ?1 AND lease_until <= ?1
+                          ORDER BY next_attempt_at LIMIT ?3)
+             RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .map_err(db("claim deliveries"))?;
+    let rows = st.query_map(params![now, now + lease, limit], delivery_row).map_err(db("claim deliveries"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("claim deliveries"))
+}
+
+pub(crate) fn record_attempt(c: &Connection, a: &DeliveryAttempt) -> Result<()> {
+    let status = if a.delivered {
+        "delivered"
+    } else if a.give_up {
+        "failed"
+    } else {
+        "pending"
+    };
+    c.execute(
+        "UPDATE webhook_deliveries SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, lease_until = 0,
+             last_status = ?4, last_error = ?5, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?6 ELSE delivered_at END
+         WHERE id = ?1",
+        params![a.id, status, a.next_attempt_at, a.status, a.error, a.at],
+    )
+    .map_err(db("record attempt"))?;
+    Ok(())
+}
+
+pub(crate) fn deliveries(c: &Connection, app: AppId, limit: u32) -> Result<Vec<WebhookDelivery>> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE app_id = ?1 ORDER BY id DESC LIMIT ?2"
+        ))
+        .map_err(db("deliveries"))?;
+    let rows = st.query_map(params![app, limit], delivery_row).map_err(db("deliveries"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("deliveries"))
+}
+
+pub(crate) fn delete_raw_samples(c: &Connection, app: AppId, before: i64) -> Result<u64> {
+    let n = c
+        .execute(
+            "DELETE FROM submissions WHERE app_id = ?1 AND kind = 'stats' AND received_at < ?2
+               AND conference IN (SELECT id FROM conferences WHERE app_id = ?1 AND closed_at IS NOT NULL)",
+            params![app, before],
+        )
+        .map_err(db("retention"))?;
+    Ok(n as u64)
 }
 
 const SUMMARY_COLUMNS: &str = "s.app_id, c.conf_id, s.closed_at, s.start_ms, s.end_ms, s.close_reason, s.setup_status,

@@ -84,8 +84,24 @@ pub trait Store: Send + Sync + 'static {
     /// terminated a fabric, oldest first.
     async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>>;
     /// Stores a summary and marks the conference closed, but only if nothing arrived for it
-    /// after `expected_last_seen` (otherwise returns `false` and changes nothing).
-    async fn close_conference(&self, summary: &SummaryRecord, expected_last_seen: i64) -> Result<bool>;
+    /// after `expected_last_seen` (otherwise returns `false` and changes nothing). A webhook
+    /// delivery of the summary (`url`, `payload`) is enqueued in the same transaction.
+    async fn close_conference(
+        &self,
+        summary: &SummaryRecord,
+        expected_last_seen: i64,
+        webhook: Option<(String, String)>,
+    ) -> Result<bool>;
+    /// Claims up to `limit` pending deliveries due at `now_ms` for `lease_ms` (so no other node
+    /// attempts them meanwhile) and returns them.
+    async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: u32) -> Result<Vec<WebhookDelivery>>;
+    /// Records the outcome of an attempt.
+    async fn record_attempt(&self, attempt: &DeliveryAttempt) -> Result<()>;
+    /// An app's deliveries, newest first.
+    async fn deliveries(&self, app: AppId, limit: u32) -> Result<Vec<WebhookDelivery>>;
+    /// Deletes raw stats samples of `app` received before `before_ms` in closed conferences;
+    /// returns how many.
+    async fn delete_raw_samples(&self, app: AppId, before_ms: i64) -> Result<u64>;
     /// A closed conference's summary.
     async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>>;
     /// Summaries of conferences that started in `[from_ms, to_ms)`.

@@ -22,6 +22,8 @@ pub struct App {
     pub settings: AppSettings,
     /// Creation time, epoch ms.
     pub created_at_ms: i64,
+    /// The secret that signs webhook deliveries, sealed with the server key.
+    pub webhook_secret_sealed: Option<Vec<u8>>,
 }
 
 /// Per-app settings, stored as JSON so new ones need no migration.
@@ -41,6 +43,11 @@ pub struct AppSettings {
     pub default_config: Option<serde_json::Value>,
     /// The recommended configuration delivered to `on('recommendedConfig')`.
     pub recommended_config: Option<serde_json::Value>,
+    /// Raw stats samples older than this many days are deleted (summaries are kept); `None`
+    /// keeps everything.
+    pub retention_days: Option<u32>,
+    /// Where conference summaries are POSTed when a conference closes.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -52,6 +59,8 @@ impl Default for AppSettings {
             token_ttl_secs: 3600,
             default_config: None,
             recommended_config: None,
+            retention_days: None,
+            webhook_url: None,
         }
     }
 }
@@ -293,4 +302,56 @@ pub struct SubmissionQuery {
     pub with_body: bool,
     /// At most this many (0: no limit).
     pub limit: u32,
+}
+
+/// A webhook delivery and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookDelivery {
+    /// Sequence number.
+    pub id: i64,
+    /// App.
+    #[serde(rename = "appID")]
+    pub app_id: AppId,
+    /// Conference summarised.
+    #[serde(rename = "confID")]
+    pub conf_id: String,
+    /// Target URL.
+    pub url: String,
+    /// The JSON body.
+    #[serde(skip)]
+    pub payload: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Next attempt, epoch ms.
+    pub next_attempt_at: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<u16>,
+    /// Error of the last attempt.
+    pub last_error: Option<String>,
+    /// Enqueued, epoch ms.
+    pub created_at: i64,
+    /// Delivered, epoch ms.
+    pub delivered_at: Option<i64>,
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryAttempt {
+    /// Delivery.
+    pub id: i64,
+    /// Delivered.
+    pub delivered: bool,
+    /// Give up after this attempt.
+    pub give_up: bool,
+    /// HTTP status, if a response came.
+    pub status: Option<u16>,
+    /// Error text, if it failed.
+    pub error: Option<String>,
+    /// When to try again, epoch ms.
+    pub next_attempt_at: i64,
+    /// When this attempt finished, epoch ms.
+    pub at: i64,
 }

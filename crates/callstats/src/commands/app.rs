@@ -36,6 +36,26 @@ pub enum AppCommand {
         #[arg(long)]
         pem: PathBuf,
     },
+    /// Show the app's settings, or change them with a JSON merge patch, e.g.
+    /// --patch '{"defaultConfig":{"peerConnection":{"iceTransportPolicy":"relay"},"media":{"audio":true}}}'
+    /// or '{"retentionDays":30,"submissionIntervalMs":10000}'.
+    Settings {
+        /// The AppID.
+        #[arg(long)]
+        app: i64,
+        /// JSON merge patch to apply (a key set to null returns it to its default).
+        #[arg(long)]
+        patch: Option<String>,
+    },
+    /// Set where conference summaries are POSTed (prints the new signing secret), or clear it.
+    Webhook {
+        /// The AppID.
+        #[arg(long)]
+        app: i64,
+        /// The URL; omit to stop deliveries.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Set the app's origin allow-list (repeat --origin; none clears it, allowing every origin).
     SetOrigin {
         /// The AppID.
@@ -70,6 +90,25 @@ pub async fn run(db: &DatabaseArgs, cmd: AppCommand) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&pem).with_context(|| format!("reading {}", pem.display()))?;
             ingest.add_app_key(app, &key_id, &text).await.context("adding key")?;
             println!("key {key_id} registered for app {app}");
+        }
+        AppCommand::Settings { app, patch } => {
+            let settings = match patch {
+                Some(p) => {
+                    let patch: serde_json::Value = serde_json::from_str(&p).context("--patch is not JSON")?;
+                    ingest.patch_settings(app, &patch).await.context("updating settings")?
+                }
+                None => ingest.app(app).await.context("reading app")?.settings.clone(),
+            };
+            println!("{}", serde_json::to_string_pretty(&settings)?);
+        }
+        AppCommand::Webhook { app, url } => {
+            match ingest.set_webhook(app, url.clone()).await.context("setting webhook")? {
+                Some(secret) => {
+                    println!("webhook of app {app}: {}", url.unwrap_or_default());
+                    println!("WebhookSecret: {secret}");
+                }
+                None => println!("webhook of app {app} cleared"),
+            }
         }
         AppCommand::SetOrigin { app, origins } => {
             let n = origins.len();

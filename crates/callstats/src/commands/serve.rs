@@ -39,6 +39,10 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     // Conferences close 30 s after their last measurement; checking every 5 s keeps the
     // summary within 35 s of it.
     tokio::spawn(ingest.clone().run_closer(std::time::Duration::from_secs(5)));
+    // Webhooks are attempted within 2 s of being due; retention runs hourly.
+    tokio::spawn(
+        ingest.clone().run_background(std::time::Duration::from_secs(2), std::time::Duration::from_secs(3600)),
+    );
 
     axum::serve(listener, callstats_server::router(ingest))
         .with_graceful_shutdown(shutdown())
