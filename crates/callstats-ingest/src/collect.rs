@@ -63,7 +63,9 @@ impl Ingest {
             self.key.open(app.id, &app.secret_sealed).map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
         let keys = self.store.app_keys(app.id).await.map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
         verify_code(&req, &app, &secret, &keys, self.now_ms() / 1000).map_err(refuse)?;
-        self.tokens.issue(&app, req.user_id, self.now_ms() / 1000).map_err(refuse)
+        let reply = self.tokens.issue(&app, req.user_id, self.now_ms() / 1000).map_err(refuse)?;
+        self.record_step(app.id, "initialized").await;
+        Ok(reply)
     }
 
     /// Checks the caller's access token for the app named in the path.
@@ -161,7 +163,9 @@ impl Ingest {
             false,
         );
         sub.received_at_ms = participant.received_at;
-        self.store.write(vec![Write::Join(participant), Write::Submission(sub)]).await?;
+        let mut writes = vec![Write::Join(participant), Write::Submission(sub)];
+        writes.extend(self.note_step(app.id, "fabricAdded"));
+        self.store.write(writes).await?;
         self.directory.remember_participant(&uc_id, app.id, conf);
         tracing::debug!(app.id = app.id, conf.id = conf, uc.id = %uc_id, "user joined");
         Ok(uc_id)
@@ -215,7 +219,13 @@ impl Ingest {
         if kind == SubmissionKind::Stats && self.analytics {
             sub.derived = derive_snapshots(body);
         }
-        self.store.write(vec![Write::Submission(sub)]).await?;
+        let mut step = crate::progress::step_of(&parsed.envelope.event_type);
+        if parsed.envelope.event_type == "ssrcMap" && associates_tracks(parsed.value.as_ref()) {
+            step = Some("mstAssociated");
+        }
+        let mut writes = vec![Write::Submission(sub)];
+        writes.extend(step.and_then(|s| self.note_step(app.id, s)));
+        self.store.write(writes).await?;
         Ok(())
     }
 
@@ -286,6 +296,7 @@ impl Ingest {
     /// `GET /v1/apps/{appID}/configurations`: the default and recommended configurations.
     pub async fn app_configuration(&self, caller: Caller<'_>, app_segment: &str) -> Result<Value, IngestError> {
         let app = self.authorize(caller, app_segment).await?;
+        self.record_step(app.id, "defaultConfig").await;
         let mut out = serde_json::Map::new();
         if let Some(d) = &app.settings.default_config {
             out.insert("default".into(), d.clone());
@@ -355,6 +366,16 @@ fn truncate_log(v: &mut Value, limit: usize) -> bool {
         obj.insert("truncated".into(), Value::Bool(true));
     }
     cut
+}
+
+/// Whether an SSRC map carries an app-made association (a user, usage label or video tag).
+fn associates_tracks(body: Option<&Value>) -> bool {
+    let Some(entries) = body.and_then(|b| b.get("ssrcData")).and_then(Value::as_array) else { return false };
+    entries.iter().any(|e| {
+        ["usageLabel", "associatedVideoTag"]
+            .iter()
+            .any(|k| e.get(*k).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+    })
 }
 
 /// Stream snapshots of a stats body, as stored JSON. The body was already validated, so a parse

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod analysis;
 pub mod auth;
 mod collect;
 mod directory;
 pub mod normalise;
+pub mod progress;
 pub mod read;
 pub mod secrets;
 pub mod webhooks;
@@ -140,6 +142,7 @@ pub struct Ingest {
     clock: Arc<dyn Clock>,
     directory: directory::Directory,
     analytics: bool,
+    progress: progress::Recorder,
 }
 
 impl Ingest {
@@ -153,6 +156,7 @@ impl Ingest {
             limits,
             clock,
             analytics: true,
+            progress: progress::Recorder::default(),
         }
     }
 

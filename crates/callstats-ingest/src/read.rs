@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use callstats_analytics::fabric::FabricView;
 use callstats_store::codec;
-use callstats_store::{AppId, ConferenceRow, Participant, StoredSubmission, SubmissionKind, SubmissionQuery};
+use callstats_store::{
+    AppId, ConferenceFilter, ConferenceRow, Participant, StoredSubmission, SubmissionKind, SubmissionQuery,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -228,10 +230,14 @@ pub struct ConferenceDetail {
 }
 
 impl Ingest {
-    /// An app's conferences, most recent first.
-    pub async fn list_conferences(&self, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>, IngestError> {
+    /// An app's conferences matching `filter`, most recent first.
+    pub async fn list_conferences(
+        &self,
+        app: AppId,
+        filter: &ConferenceFilter,
+    ) -> Result<Vec<ConferenceRow>, IngestError> {
         self.app(app).await?;
-        Ok(self.store.conferences(app, limit.clamp(1, 1000)).await?)
+        Ok(self.store.conferences(app, filter).await?)
     }
 
     /// One conference with everything stored about it: participants, fabrics, events, stats

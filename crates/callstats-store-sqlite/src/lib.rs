@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use callstats_store::{
-    App, AppId, AppKey, ConferenceRow, DeliveryAttempt, DueConference, Participant, Result, Store, StoreError,
-    StoredSubmission, SubmissionQuery, SummaryRecord, WebhookDelivery, Write,
+    ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DeliveryAttempt, DueConference, Participant,
+    Result, Session, Store, StoreError, StoredSubmission, SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -127,8 +127,9 @@ impl Store for SqliteStore {
         self.read(move |c| queries::participants(c, app, &conf)).await
     }
 
-    async fn conferences(&self, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>> {
-        self.read(move |c| queries::conferences(c, app, limit)).await
+    async fn conferences(&self, app: AppId, filter: &ConferenceFilter) -> Result<Vec<ConferenceRow>> {
+        let f = filter.clone();
+        self.read(move |c| queries::conferences(c, app, &f)).await
     }
 
     async fn conference(&self, app: AppId, conf_id: &str) -> Result<Option<ConferenceRow>> {
@@ -179,6 +180,51 @@ impl Store for SqliteStore {
 
     async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>> {
         self.read(move |c| queries::summaries(c, app, from_ms, to_ms)).await
+    }
+
+    async fn activity(&self, app: AppId) -> Result<Vec<ActivityRow>> {
+        self.read(move |c| queries::activity(c, app)).await
+    }
+
+    async fn create_user(&self, username: &str, password_hash: &str, now_ms: i64) -> Result<i64> {
+        let (u, h) = (username.to_owned(), password_hash.to_owned());
+        self.writer.exec(move |c| queries::create_user(c, &u, &h, now_ms)).await
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<()> {
+        let (u, h) = (username.to_owned(), password_hash.to_owned());
+        self.writer.exec(move |c| queries::set_password(c, &u, &h)).await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<User>> {
+        let u = username.to_owned();
+        self.read(move |c| queries::user(c, &u)).await
+    }
+
+    async fn user_count(&self) -> Result<u64> {
+        self.read(queries::user_count).await
+    }
+
+    async fn create_session(
+        &self,
+        hash: &[u8; 32],
+        user_id: i64,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        let (h, csrf) = (*hash, csrf_token.to_owned());
+        self.writer.exec(move |c| queries::create_session(c, &h, user_id, &csrf, now_ms, expires_at)).await
+    }
+
+    async fn session(&self, hash: &[u8; 32], now_ms: i64) -> Result<Option<Session>> {
+        let h = *hash;
+        self.read(move |c| queries::session(c, &h, now_ms)).await
+    }
+
+    async fn delete_session(&self, hash: &[u8; 32]) -> Result<()> {
+        let h = *hash;
+        self.writer.exec(move |c| queries::delete_session(c, &h)).await
     }
 
     async fn add_admin_token(&self, token_hash: &[u8; 32], label: &str) -> Result<()> {

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_analytics.sql")),
     (3, include_str!("../migrations/0003_webhooks_retention.sql")),
+    (4, include_str!("../migrations/0004_accounts_activity.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

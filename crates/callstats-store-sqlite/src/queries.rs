@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use callstats_store::{
-    App, AppId, AppKey, AppSettings, ConferenceRow, DeliveryAttempt, DueConference, Participant, Result, StoreError,
-    StoredSubmission, Submission, SubmissionKind, SubmissionQuery, SummaryRecord, WebhookDelivery, Write,
+    ActivityRow, App, AppId, AppKey, AppSettings, ConferenceFilter, ConferenceRow, DeliveryAttempt, DueConference,
+    Participant, Result, Session, StoreError, StoredSubmission, Submission, SubmissionKind, SubmissionQuery,
+    SummaryRecord, User, WebhookDelivery, Write,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -171,6 +172,15 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
                 .and_then(|mut st| st.execute([conf]))
                 .map_err(db("participant count"))?;
         }
+        Write::Activity { app_id, step, at_ms, count } => {
+            c.prepare_cached(
+                "INSERT INTO app_activity (app_id, step, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?3, ?4)
+                 ON CONFLICT (app_id, step) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
+                     count = count + excluded.count",
+            )
+            .and_then(|mut st| st.execute(params![app_id, step, at_ms, count]))
+            .map_err(db("activity"))?;
+        }
         Write::Submission(s) => {
             let conf = match &s.conf_id {
                 Some(conf) => Some(conference_key(c, s.app_id, conf, s.received_at_ms, cache)?),
@@ -266,14 +276,58 @@ fn conference_row(r: &Row<'_>) -> rusqlite::Result<ConferenceRow> {
     })
 }
 
-pub(crate) fn conferences(c: &Connection, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>> {
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT {CONFERENCE_COLUMNS} FROM conferences c LEFT JOIN conference_summaries s ON s.conference = c.id
-             WHERE c.app_id = ?1 ORDER BY c.last_seen DESC LIMIT ?2"
-        ))
-        .map_err(db("conferences"))?;
-    let rows = st.query_map(params![app, limit], conference_row).map_err(db("conferences"))?;
+pub(crate) fn conferences(c: &Connection, app: AppId, f: &ConferenceFilter) -> Result<Vec<ConferenceRow>> {
+    let mut sql = format!(
+        "SELECT {CONFERENCE_COLUMNS} FROM conferences c LEFT JOIN conference_summaries s ON s.conference = c.id
+         WHERE c.app_id = ?1"
+    );
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(app)];
+    let mut arg = |sql: &mut String, clause: &str, v: Box<dyn rusqlite::ToSql>| {
+        args.push(v);
+        sql.push_str(&clause.replace("?#", &format!("?{}", args.len())));
+    };
+    if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
+        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        arg(&mut sql, " AND c.conf_id LIKE ?# ESCAPE '\\'", Box::new(format!("%{escaped}%")));
+    }
+    if let Some(u) = f.user.as_deref().filter(|u| !u.is_empty()) {
+        arg(
+            &mut sql,
+            " AND c.id IN (SELECT conference FROM participants WHERE app_id = ?1 AND user_id = ?#)",
+            Box::new(u.to_owned()),
+        );
+    }
+    match f.status.as_deref() {
+        None | Some("") => {}
+        Some("ongoing") => sql.push_str(" AND c.closed_at IS NULL"),
+        Some("closed") => sql.push_str(" AND c.closed_at IS NOT NULL"),
+        Some(other) => {
+            arg(&mut sql, " AND c.closed_at IS NOT NULL AND s.setup_status = ?#", Box::new(other.to_owned()))
+        }
+    }
+    if let Some(v) = f.min_score {
+        arg(&mut sql, " AND s.score >= ?#", Box::new(v));
+    }
+    if let Some(v) = f.max_score {
+        arg(&mut sql, " AND s.score <= ?#", Box::new(v));
+    }
+    if let Some(b) = f.browser.as_deref().filter(|b| !b.is_empty()) {
+        arg(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM json_each(s.browsers) WHERE lower(value) = lower(?#))",
+            Box::new(b.to_owned()),
+        );
+    }
+    if let Some(v) = f.from {
+        arg(&mut sql, " AND c.last_seen >= ?#", Box::new(v));
+    }
+    if let Some(v) = f.to {
+        arg(&mut sql, " AND c.last_seen < ?#", Box::new(v));
+    }
+    let limit = f.limit.unwrap_or(100).clamp(1, 1000);
+    sql.push_str(&format!(" ORDER BY c.last_seen DESC LIMIT {limit}"));
+    let mut st = c.prepare_cached(&sql).map_err(db("conferences"))?;
+    let rows = st.query_map(rusqlite::params_from_iter(args.iter()), conference_row).map_err(db("conferences"))?;
     rows.collect::<rusqlite::Result<_>>().map_err(db("conferences"))
 }
 
@@ -552,4 +606,88 @@ pub(crate) fn summaries(c: &Connection, app: AppId, from: i64, to: i64) -> Resul
         .map_err(db("summaries"))?;
     let rows = st.query_map(params![app, from, to], summary_row).map_err(db("summaries"))?;
     rows.collect::<rusqlite::Result<_>>().map_err(db("summaries"))
+}
+
+pub(crate) fn activity(c: &Connection, app: AppId) -> Result<Vec<ActivityRow>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT step, first_seen, last_seen, count FROM app_activity WHERE app_id = ?1 ORDER BY first_seen",
+        )
+        .map_err(db("activity"))?;
+    let rows = st
+        .query_map([app], |r| {
+            Ok(ActivityRow { step: r.get(0)?, first_seen: r.get(1)?, last_seen: r.get(2)?, count: r.get(3)? })
+        })
+        .map_err(db("activity"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("activity"))
+}
+
+pub(crate) fn create_user(c: &Connection, username: &str, hash: &str, now: i64) -> Result<i64> {
+    c.execute(
+        "INSERT INTO users (username, password_hash, created_at) VALUES (?1, ?2, ?3)",
+        params![username, hash, now],
+    )
+    .map_err(db("user"))?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn set_password(c: &Connection, username: &str, hash: &str) -> Result<()> {
+    let n = c
+        .execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![username, hash])
+        .map_err(db("password"))?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {username}")));
+    }
+    // A new password ends every session of the account.
+    c.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)", [username])
+        .map_err(db("password"))?;
+    Ok(())
+}
+
+pub(crate) fn user(c: &Connection, username: &str) -> Result<Option<User>> {
+    let mut st =
+        c.prepare_cached("SELECT id, username, password_hash FROM users WHERE username = ?1").map_err(db("user"))?;
+    st.query_row([username], |r| Ok(User { id: r.get(0)?, username: r.get(1)?, password_hash: r.get(2)? }))
+        .optional()
+        .map_err(db("user"))
+}
+
+pub(crate) fn user_count(c: &Connection) -> Result<u64> {
+    c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)).map_err(db("users"))
+}
+
+pub(crate) fn create_session(
+    c: &Connection,
+    hash: &[u8; 32],
+    user: i64,
+    csrf: &str,
+    now: i64,
+    expires: i64,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO sessions (hash, user_id, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![&hash[..], user, csrf, now, expires],
+    )
+    .map_err(db("session"))?;
+    c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map_err(db("session cleanup"))?;
+    Ok(())
+}
+
+pub(crate) fn session(c: &Connection, hash: &[u8; 32], now: i64) -> Result<Option<Session>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT s.user_id, u.username, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.hash = ?1 AND s.expires_at > ?2",
+        )
+        .map_err(db("session"))?;
+    st.query_row(params![&hash[..], now], |r| {
+        Ok(Session { user_id: r.get(0)?, username: r.get(1)?, csrf_token: r.get(2)?, expires_at: r.get(3)? })
+    })
+    .optional()
+    .map_err(db("session"))
+}
+
+pub(crate) fn delete_session(c: &Connection, hash: &[u8; 32]) -> Result<()> {
+    c.execute("DELETE FROM sessions WHERE hash = ?1", [&hash[..]]).map_err(db("session"))?;
+    Ok(())
 }

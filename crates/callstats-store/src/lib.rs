@@ -73,8 +73,8 @@ pub trait Store: Send + Sync + 'static {
     async fn participant(&self, uc_id: &str) -> Result<Option<Participant>>;
     /// Participants of one conference, by join time.
     async fn participants(&self, app: AppId, conf_id: &str) -> Result<Vec<Participant>>;
-    /// An app's conferences, most recently active first.
-    async fn conferences(&self, app: AppId, limit: u32) -> Result<Vec<ConferenceRow>>;
+    /// An app's conferences matching `filter`, most recently active first.
+    async fn conferences(&self, app: AppId, filter: &ConferenceFilter) -> Result<Vec<ConferenceRow>>;
     /// One conference.
     async fn conference(&self, app: AppId, conf_id: &str) -> Result<Option<ConferenceRow>>;
     /// Stored submissions matching `query`, in arrival order.
@@ -106,6 +106,31 @@ pub trait Store: Send + Sync + 'static {
     async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>>;
     /// Summaries of conferences that started in `[from_ms, to_ms)`.
     async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>>;
+
+    /// An app's integration progress.
+    async fn activity(&self, app: AppId) -> Result<Vec<ActivityRow>>;
+
+    /// Creates a dashboard account; `Conflict` when the name is taken.
+    async fn create_user(&self, username: &str, password_hash: &str, now_ms: i64) -> Result<i64>;
+    /// Replaces an account's password.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<()>;
+    /// An account by name.
+    async fn user(&self, username: &str) -> Result<Option<User>>;
+    /// How many accounts exist.
+    async fn user_count(&self) -> Result<u64>;
+    /// Stores a session under the SHA-256 of its cookie value.
+    async fn create_session(
+        &self,
+        hash: &[u8; 32],
+        user_id: i64,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// A live session by the SHA-256 of its cookie value.
+    async fn session(&self, hash: &[u8; 32], now_ms: i64) -> Result<Option<Session>>;
+    /// Ends a session.
+    async fn delete_session(&self, hash: &[u8; 32]) -> Result<()>;
 
     /// Records the SHA-256 of a new admin API token.
     async fn add_admin_token(&self, token_hash: &[u8; 32], label: &str) -> Result<()>;

@@ -209,6 +209,55 @@ pub enum Write {
     Join(Participant),
     /// An accepted body.
     Submission(Submission),
+    /// An integration step was seen (`count` times, last at `at_ms`).
+    Activity {
+        /// App.
+        app_id: AppId,
+        /// Step name.
+        step: String,
+        /// When, epoch ms.
+        at_ms: i64,
+        /// How many times since the last record.
+        count: u32,
+    },
+}
+
+/// When an integration step was first and last seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityRow {
+    /// Step name.
+    pub step: String,
+    /// First seen, epoch ms.
+    pub first_seen: i64,
+    /// Last seen, epoch ms.
+    pub last_seen: i64,
+    /// Times seen.
+    pub count: u64,
+}
+
+/// A dashboard account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// ID.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// A dashboard session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Its user.
+    pub user_id: i64,
+    /// The user's name.
+    pub username: String,
+    /// The token state-changing requests must echo in `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// Expiry, epoch ms.
+    pub expires_at: i64,
 }
 
 /// A conference seen by the collector.
@@ -285,6 +334,30 @@ pub struct SummaryRecord {
     /// The whole summary, JSON.
     #[serde(skip)]
     pub summary_json: String,
+}
+
+/// Which conferences to list.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ConferenceFilter {
+    /// Conference ID contains this (case-insensitive).
+    pub q: Option<String>,
+    /// A participant's user ID equals this.
+    pub user: Option<String>,
+    /// `ongoing`, `closed`, or a setup status (`ok`, `partiallyFailed`, `failed`, `noFabrics`).
+    pub status: Option<String>,
+    /// Score at least.
+    pub min_score: Option<f64>,
+    /// Score at most.
+    pub max_score: Option<f64>,
+    /// A participant used this browser (closed conferences).
+    pub browser: Option<String>,
+    /// Last activity at or after, epoch ms.
+    pub from: Option<i64>,
+    /// Last activity before, epoch ms.
+    pub to: Option<i64>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
 }
 
 /// Which submissions to read.

@@ -34,6 +34,13 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let secret = ingest.app_secret(demo).await.context("opening the demo app's secret")?;
     println!("AppID: {demo}");
     println!("AppSecret: {secret}");
+    // The first dashboard account; its password is shown this once (`callstats admin password`
+    // sets a new one).
+    if let Some((user, password)) = ingest.ensure_first_admin().await.context("creating the first admin")? {
+        println!("DashboardUser: {user}");
+        println!("DashboardPassword: {password}");
+    }
+    println!("Dashboard: http://{addr}/");
     tracing::info!(%addr, app.id = demo, "callstats serving");
 
     // Conferences close 30 s after their last measurement; checking every 5 s keeps the
