@@ -13,15 +13,15 @@ async fn sign_in(s: &TestServer, user: &str, password: &str) -> common::Reply {
         Request::post("/api/v1/session")
             .header("content-type", "application/json")
             .body(Body::from(json!({"username": user, "password": password}).to_string()))
-            .unwrap(),
+            .expect("request"),
     )
     .await
 }
 
 fn cookie_of(r: &common::Reply) -> String {
-    let set = r.headers["set-cookie"].to_str().unwrap();
+    let set = r.headers["set-cookie"].to_str().expect("ascii cookie");
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
-    set.split(';').next().unwrap().to_owned()
+    set.split(';').next().expect("name=value").to_owned()
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("Listening on http://{addr}");
+    say(&format!("Listening on http://{addr}"));
 
     // Zero-config first run: a demo app, whose credentials are printed on every start so the
     // README's first command is all a newcomer needs.
@@ -32,15 +32,15 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         None => ingest.create_app("demo").await.context("creating the demo app")?.0.id,
     };
     let secret = ingest.app_secret(demo).await.context("opening the demo app's secret")?;
-    println!("AppID: {demo}");
-    println!("AppSecret: {secret}");
+    say(&format!("AppID: {demo}"));
+    say(&format!("AppSecret: {secret}"));
     // The first dashboard account; its password is shown this once (`callstats admin password`
     // sets a new one).
     if let Some((user, password)) = ingest.ensure_first_admin().await.context("creating the first admin")? {
-        println!("DashboardUser: {user}");
-        println!("DashboardPassword: {password}");
+        say(&format!("DashboardUser: {user}"));
+        say(&format!("DashboardPassword: {password}"));
     }
-    println!("Dashboard: http://{addr}/");
+    say(&format!("Dashboard: http://{addr}/"));
     tracing::info!(%addr, app.id = demo, "callstats serving");
 
     // Conferences close 30 s after their last measurement; checking every 5 s keeps the
@@ -72,4 +72,12 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Prints a start-up line. A supervisor that stops reading our stdout must not take the server
+/// down with it (println! would panic on a closed pipe), so write errors are ignored.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
