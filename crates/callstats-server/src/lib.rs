@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod assets;
 mod collector;
 mod error;
 
@@ -13,6 +14,7 @@ use axum::http::{HeaderMap, HeaderName, Method, header};
 use callstats_ingest::Ingest;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use assets::missing_assets;
 pub use error::{ApiError, CollectorError};
 
 /// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
@@ -34,6 +36,7 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
     Router::new()
         .merge(collector::routes())
         .merge(api::routes())
+        .merge(assets::routes())
         .fallback(error::not_found)
         .layer(cors)
         .with_state(ingest)

@@ -1,0 +1,44 @@
+//! The browser assets served by the binary itself: the SDK at `/static/callstats.min.js` (so a
+//! page's script tag and its default server are one origin) and the dashboard. They are embedded
+//! at build time (see `build.rs`); nothing is read from disk at run time.
+
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::AppState;
+
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(serve))
+        .route("/static/{file}", get(serve))
+        .route("/assets/{file}", get(serve))
+}
+
+async fn serve(uri: Uri) -> Response {
+    let Some((_, bytes, ctype)) = ASSETS.iter().find(|(url, _, _)| *url == uri.path()) else {
+        return crate::error::not_found(uri).await;
+    };
+    match bytes {
+        Some(b) => {
+            // The SDK is loaded by third-party pages: allow it cross-origin, and let browsers
+            // cache it briefly (it changes with the server version).
+            let cache = if uri.path() == "/" { "no-cache" } else { "public, max-age=300" };
+            ([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, cache)], *b).into_response()
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{} was not built into this binary; run `npm run build` in sdk/ and dashboard/, then rebuild", uri.path()),
+        )
+            .into_response(),
+    }
+}
+
+/// Paths of assets missing from this build (the test suite requires none).
+pub fn missing_assets() -> Vec<&'static str> {
+    ASSETS.iter().filter(|(_, b, _)| b.is_none()).map(|(url, _, _)| *url).collect()
+}
