@@ -19,11 +19,17 @@ const ASSETS: &[(&str, &str, &str)] = &[
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut code = String::from("/// Embedded assets: (URL path, bytes if built, content type).\npub static ASSETS: &[(&str, Option<&[u8]>, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Embedded assets: (URL path, bytes if built, content type).\npub static ASSETS: &[(&str, Option<&[u8]>, &str)] = &[\n",
+    );
     for (url, file, ctype) in ASSETS {
         let path = dir.join(file);
         println!("cargo:rerun-if-changed={}", path.display());
-        let bytes = if path.is_file() { format!("Some(include_bytes!({:?}))", path.display().to_string()) } else { "None".into() };
+        let bytes = if path.is_file() {
+            format!("Some(include_bytes!({:?}))", path.display().to_string())
+        } else {
+            "None".into()
+        };
         writeln!(code, "    ({url:?}, {bytes}, {ctype:?}),").expect("write to string");
     }
     code.push_str("];\n");

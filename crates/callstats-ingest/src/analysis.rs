@@ -304,7 +304,7 @@ impl Ingest {
                 (url, payload.to_string())
             });
             if self.store.close_conference(&record, d.last_seen, webhook).await? {
-                tracing::info!(app.id = d.app_id, conf.id = %d.conf_id, reason = ?reason, "conference closed");
+                tracing::debug!(app.id = d.app_id, conf.id = %d.conf_id, reason = ?reason, "conference closed");
                 closed.push((d.app_id, d.conf_id));
             }
         }

@@ -138,6 +138,17 @@ impl Ingest {
     ) -> Result<String, IngestError> {
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
+        self.join_at(app.id, conf, body, self.now_ms()).await
+    }
+
+    /// User joined for an already authorised app, received at `received_at` (epoch ms).
+    pub(crate) async fn join_at(
+        &self,
+        app_id: AppId,
+        conf: &str,
+        body: &[u8],
+        received_at: i64,
+    ) -> Result<String, IngestError> {
         let parsed =
             envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
         let value = parsed.value.as_ref().expect("event bodies are parsed to a tree");
@@ -146,17 +157,17 @@ impl Ingest {
         let uc_id = rand::random_range(1_000_000_000_000_000u64..i64::MAX as u64).to_string();
         let participant = Participant {
             uc_id: uc_id.clone(),
-            app_id: app.id,
+            app_id,
             conf_id: conf.to_owned(),
             user_id: parsed.envelope.local_id.clone(),
             device_id: parsed.envelope.device_id.clone(),
             endpoint: value.get("endpointInfo").cloned().unwrap_or(Value::Null),
             sdk_version: parsed.envelope.sdk_version.clone(),
             joined_at: parsed.envelope.timestamp,
-            received_at: self.now_ms(),
+            received_at,
         };
         let mut sub = self.submission(
-            Place { app: app.id, conf: Some(conf), uc: Some(&uc_id) },
+            Place { app: app_id, conf: Some(conf), uc: Some(&uc_id) },
             SubmissionKind::Event,
             &parsed,
             body,
@@ -164,10 +175,10 @@ impl Ingest {
         );
         sub.received_at_ms = participant.received_at;
         let mut writes = vec![Write::Join(participant), Write::Submission(sub)];
-        writes.extend(self.note_step(app.id, "fabricAdded"));
+        writes.extend(self.note_step(app_id, "fabricAdded"));
         self.store.write(writes).await?;
-        self.directory.remember_participant(&uc_id, app.id, conf);
-        tracing::debug!(app.id = app.id, conf.id = conf, uc.id = %uc_id, "user joined");
+        self.directory.remember_participant(&uc_id, app_id, conf);
+        tracing::debug!(app.id = app_id, conf.id = conf, uc.id = %uc_id, "user joined");
         Ok(uc_id)
     }
 
@@ -181,12 +192,29 @@ impl Ingest {
         route_path: &str,
         body: &[u8],
     ) -> Result<(), IngestError> {
-        let route = catalogue::route(route_path)
-            .ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
+        if catalogue::route(route_path).is_none() {
+            return Err(IngestError::NotFound(format!("no such route: {route_path}")));
+        }
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
+        self.accept_at(app.id, conf, uc, route_path, body, self.now_ms()).await
+    }
+
+    /// A submission below a participant of an already authorised app, received at
+    /// `received_at` (epoch ms).
+    pub(crate) async fn accept_at(
+        &self,
+        app_id: AppId,
+        conf: &str,
+        uc: &str,
+        route_path: &str,
+        body: &[u8],
+        received_at: i64,
+    ) -> Result<(), IngestError> {
+        let route = catalogue::route(route_path)
+            .ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
         match self.participant_home(uc).await? {
-            Some((a, c)) if a == app.id && c == conf => {}
+            Some((a, c)) if a == app_id && c == conf => {}
             _ => {
                 return Err(IngestError::NotFound(format!(
                     "ucID {uc} is not a participant of conference `{conf}` (user joined must come first)"
@@ -209,13 +237,14 @@ impl Ingest {
                 truncated = truncate_log(v, self.limits.app_log_bytes);
                 if truncated {
                     rewritten = Some(serde_json::to_vec(v).expect("a parsed JSON tree serialises"));
-                    tracing::debug!(app.id = app.id, conf.id = conf, "application log truncated");
+                    tracing::debug!(app.id = app_id, conf.id = conf, "application log truncated");
                 }
             }
         }
         let raw = rewritten.as_deref().unwrap_or(body);
         let mut sub =
-            self.submission(Place { app: app.id, conf: Some(conf), uc: Some(uc) }, kind, &parsed, raw, truncated);
+            self.submission(Place { app: app_id, conf: Some(conf), uc: Some(uc) }, kind, &parsed, raw, truncated);
+        sub.received_at_ms = received_at;
         if kind == SubmissionKind::Stats && self.analytics {
             sub.derived = derive_snapshots(body);
         }
@@ -224,7 +253,7 @@ impl Ingest {
             step = Some("mstAssociated");
         }
         let mut writes = vec![Write::Submission(sub)];
-        writes.extend(step.and_then(|s| self.note_step(app.id, s)));
+        writes.extend(step.and_then(|s| self.note_step(app_id, s)));
         self.store.write(writes).await?;
         Ok(())
     }

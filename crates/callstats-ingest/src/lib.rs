@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod auth;
 mod collect;
 mod directory;
+pub mod import;
 pub mod normalise;
 pub mod progress;
 pub mod read;

@@ -2,20 +2,17 @@
 //! page's script tag and its default server are one origin) and the dashboard. They are embedded
 //! at build time (see `build.rs`); nothing is read from disk at run time.
 
-use axum::http::{header, StatusCode, Uri};
+use axum::Router;
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 use crate::AppState;
 
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(serve))
-        .route("/static/{file}", get(serve))
-        .route("/assets/{file}", get(serve))
+    Router::new().route("/", get(serve)).route("/static/{file}", get(serve)).route("/assets/{file}", get(serve))
 }
 
 async fn serve(uri: Uri) -> Response {
@@ -32,7 +29,10 @@ async fn serve(uri: Uri) -> Response {
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{} was not built into this binary; run `npm run build` in sdk/ and dashboard/, then rebuild", uri.path()),
+            format!(
+                "{} was not built into this binary; run `npm run build` in sdk/ and dashboard/, then rebuild",
+                uri.path()
+            ),
         )
             .into_response(),
     }

@@ -27,9 +27,20 @@ pub enum Command {
     Admin(commands::admin::AdminCommand),
     /// Create or upgrade the database schema and exit.
     Migrate,
+    /// Import recorded requests (NDJSON, or a directory in the fixtures/wire format) into an app.
+    Import(commands::loadgen::ImportArgs),
+    /// Generate load: a realistic history of conferences for dashboards and benchmarks.
+    #[command(subcommand)]
+    Loadgen(LoadgenCommand),
     /// Benchmarks that print figures (not pass/fail tests).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadgenCommand {
+    /// Generate closed conferences spread over past days, straight into the database.
+    History(commands::loadgen::HistoryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,6 +59,8 @@ fn main() -> anyhow::Result<()> {
             Command::App(cmd) => commands::app::run(&cli.global, cmd).await,
             Command::Admin(cmd) => commands::admin::run(&cli.global, cmd).await,
             Command::Bench(cmd) => commands::bench::run(cmd).await,
+            Command::Import(args) => commands::loadgen::import(&cli.global, args).await,
+            Command::Loadgen(LoadgenCommand::History(args)) => commands::loadgen::history(&cli.global, args).await,
             Command::Migrate => {
                 database::open(&cli.global)?;
                 println!("database is up to date");

@@ -88,3 +88,30 @@ fn serve_help_lists_listen_and_database() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(text.contains("--listen") && text.contains("--database"), "{text}");
 }
+
+#[test]
+fn import_and_generated_history_land_in_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/import.db", dir.path().display());
+    let out =
+        Command::new(BIN).args(["app", "create", "--name", "imported", "--database", &db]).output().expect("create");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let app = text.lines().next().and_then(|l| l.strip_prefix("AppID: ")).expect("AppID").to_owned();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/wire/secret-flow");
+    let out = Command::new(BIN)
+        .args(["import", "--app", &app, "--file", fixtures, "--database", &db])
+        .output()
+        .expect("import");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{summary} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(summary.contains("refused 0") && summary.contains("closed 1 conference"), "{summary}");
+    let out = Command::new(BIN)
+        .args(["loadgen", "history", "--app", &app, "--conferences", "40", "--samples", "4", "--database", &db])
+        .output()
+        .expect("history");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && summary.contains("generated 40 conferences") && summary.contains("closed 40"),
+        "{summary}"
+    );
+}
