@@ -350,6 +350,12 @@ fn summary_record(app: AppId, conf: &str, now: i64, s: &ConferenceSummary) -> Su
         browsers,
         oses,
         summary_json: serde_json::to_string(s).expect("summary serialises"),
+        facts_json: serde_json::json!({
+            "setupDelays": s.fabrics.iter().filter_map(|f| f.setup_delay_ms).collect::<Vec<_>>(),
+            "failureReasons": s.fabric_setup_errors.iter().map(|e| e.reason.clone().unwrap_or_else(|| "unknown".into())).collect::<Vec<_>>(),
+            "feedback": s.feedback,
+        })
+        .to_string(),
     }
 }
 
@@ -410,18 +416,18 @@ impl Ingest {
             .filter(|r| f.min_users.is_none_or(|m| r.user_count >= m))
             .filter(|r| f.max_users.is_none_or(|m| r.user_count <= m))
             .map(|r| {
-                let summary: Value = serde_json::from_str(&r.summary_json).unwrap_or(Value::Null);
-                let list = |k: &str| summary.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+                #[derive(serde::Deserialize, Default)]
+                #[serde(default, rename_all = "camelCase")]
+                struct Facts {
+                    setup_delays: Vec<f64>,
+                    failure_reasons: Vec<String>,
+                    feedback: Vec<f64>,
+                }
+                let facts: Facts = serde_json::from_str(&r.facts_json).unwrap_or_default();
                 callstats_analytics::aggregate::ConferenceFacts {
-                    setup_delays: list("fabrics")
-                        .iter()
-                        .filter_map(|f| f.get("setupDelayMs").and_then(Value::as_f64))
-                        .collect(),
-                    failure_reasons: list("fabricSetupErrors")
-                        .iter()
-                        .map(|e| e.get("reason").and_then(Value::as_str).unwrap_or("unknown").to_owned())
-                        .collect(),
-                    feedback: list("feedback").iter().filter_map(Value::as_f64).collect(),
+                    setup_delays: facts.setup_delays,
+                    failure_reasons: facts.failure_reasons,
+                    feedback: facts.feedback,
                     setup_status: r.setup_status,
                     dropped: r.dropped,
                     relayed: r.relayed,

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_analytics.sql")),
     (3, include_str!("../migrations/0003_webhooks_retention.sql")),
     (4, include_str!("../migrations/0004_accounts_activity.sql")),
+    (5, include_str!("../migrations/0005_summary_facts.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

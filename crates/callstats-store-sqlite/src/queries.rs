@@ -450,13 +450,13 @@ pub(crate) fn close_conference(
     let Some(id) = id else { return Ok(false) };
     c.execute(
         "INSERT INTO conference_summaries (conference, app_id, closed_at, start_ms, end_ms, close_reason, setup_status,
-             dropped, relayed, user_count, score, avg_mos, browsers, oses, summary)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             dropped, relayed, user_count, score, avg_mos, browsers, oses, summary, facts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (conference) DO UPDATE SET closed_at = excluded.closed_at, start_ms = excluded.start_ms,
              end_ms = excluded.end_ms, close_reason = excluded.close_reason, setup_status = excluded.setup_status,
              dropped = excluded.dropped, relayed = excluded.relayed, user_count = excluded.user_count,
              score = excluded.score, avg_mos = excluded.avg_mos, browsers = excluded.browsers, oses = excluded.oses,
-             summary = excluded.summary",
+             summary = excluded.summary, facts = excluded.facts",
         params![
             id,
             s.app_id,
@@ -472,7 +472,8 @@ pub(crate) fn close_conference(
             s.avg_mos,
             json(&s.browsers),
             json(&s.oses),
-            s.summary_json
+            s.summary_json,
+            s.facts_json
         ],
     )
     .map_err(db("store summary"))?;
@@ -563,7 +564,10 @@ pub(crate) fn delete_raw_samples(c: &Connection, app: AppId, before: i64) -> Res
 }
 
 const SUMMARY_COLUMNS: &str = "s.app_id, c.conf_id, s.closed_at, s.start_ms, s.end_ms, s.close_reason, s.setup_status,
-     s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, s.summary";
+     s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, s.summary, s.facts";
+/// The same without the full summary, for aggregating many.
+const SUMMARY_FACT_COLUMNS: &str = "s.app_id, c.conf_id, s.closed_at, s.start_ms, s.end_ms, s.close_reason,
+     s.setup_status, s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, '', s.facts";
 
 fn summary_row(r: &Row<'_>) -> rusqlite::Result<SummaryRecord> {
     let browsers: String = r.get(12)?;
@@ -584,6 +588,7 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<SummaryRecord> {
         browsers: parse_json(&browsers, "browsers")?,
         oses: parse_json(&oses, "oses")?,
         summary_json: r.get(14)?,
+        facts_json: r.get(15)?,
     })
 }
 
@@ -600,7 +605,7 @@ pub(crate) fn summary(c: &Connection, app: AppId, conf: &str) -> Result<Option<S
 pub(crate) fn summaries(c: &Connection, app: AppId, from: i64, to: i64) -> Result<Vec<SummaryRecord>> {
     let mut st = c
         .prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM conference_summaries s JOIN conferences c ON c.id = s.conference
+            "SELECT {SUMMARY_FACT_COLUMNS} FROM conference_summaries s JOIN conferences c ON c.id = s.conference
              WHERE s.app_id = ?1 AND s.start_ms >= ?2 AND s.start_ms < ?3 ORDER BY s.start_ms"
         ))
         .map_err(db("summaries"))?;

@@ -104,7 +104,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_raw_samples(&self, app: AppId, before_ms: i64) -> Result<u64>;
     /// A closed conference's summary.
     async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>>;
-    /// Summaries of conferences that started in `[from_ms, to_ms)`.
+    /// Summaries of conferences that started in `[from_ms, to_ms)`, without `summary_json`.
     async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>>;
 
     /// An app's integration progress.

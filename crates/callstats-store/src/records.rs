@@ -331,9 +331,12 @@ pub struct SummaryRecord {
     pub browsers: Vec<String>,
     /// Operating systems of the participants.
     pub oses: Vec<String>,
-    /// The whole summary, JSON.
+    /// The whole summary, JSON (empty when read by `summaries`, which skips it).
     #[serde(skip)]
     pub summary_json: String,
+    /// What aggregates need beyond the columns (setup delays, failure reasons, feedback), JSON.
+    #[serde(skip)]
+    pub facts_json: String,
 }
 
 /// Which conferences to list.
