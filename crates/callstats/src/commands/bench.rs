@@ -3,8 +3,13 @@
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
-pub enum BenchCommand {}
+pub enum BenchCommand {
+    /// Server time of the dashboard's API requests with a large history stored.
+    Pages(super::bench_pages::PagesArgs),
+}
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    match cmd {}
+    match cmd {
+        BenchCommand::Pages(args) => super::bench_pages::pages(args).await,
+    }
 }

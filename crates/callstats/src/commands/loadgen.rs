@@ -120,7 +120,11 @@ async fn close_all(ingest: &Ingest) -> anyhow::Result<usize> {
 }
 
 pub async fn history(db: &DatabaseArgs, args: HistoryArgs) -> anyhow::Result<()> {
-    let ingest = super::ingest(db)?;
+    generate(super::ingest(db)?, &args).await
+}
+
+/// Generates a history into the app of `args` through `ingest`.
+pub async fn generate(ingest: Arc<Ingest>, args: &HistoryArgs) -> anyhow::Result<()> {
     ingest.app(args.app).await.context("finding the app")?;
     let now = ingest.now_ms();
     let span = i64::from(args.days.max(1)) * 86_400_000;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod app;
 pub mod bench;
+pub mod bench_pages;
 pub mod loadgen;
 pub mod serve;
 
