@@ -251,7 +251,7 @@ var __callstats = (() => {
       for (const d of this.queue.push(full)) d.done?.(false, "dropped: the send queue is full");
       this.pump();
     }
-    /** Items that are in the queue for a conference (for tests and unload). */
+    /** A copy of the queued items (setIdentifiers re-homes those of a renamed conference). */
     pending() {
       return this.queue.items.slice();
     }

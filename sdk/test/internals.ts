@@ -1,0 +1,20 @@
+// What the node tests exercise, bundled by scripts/build.mjs into build/test/internals.mjs.
+export * from '../src/enums';
+export * from '../src/net/backoff';
+export * from '../src/net/queue';
+export * from '../src/net/clock';
+export * from '../src/net/http';
+export * from '../src/auth/jwt';
+export * from '../src/auth/sha256';
+export * from '../src/stats/report';
+export * from '../src/stats/metrics';
+export * from '../src/stats/trim';
+export * from '../src/stats/quality';
+export * from '../src/sdp';
+export * from '../src/env';
+export * from '../src/base';
+export * from '../src/routes';
+export { describeError, normaliseDevices, APP_LOG_LIMIT, CallstatsClient } from '../src/client';
+export { Delivery, QUEUE_CAPACITY } from '../src/delivery';
+export { Session } from '../src/session';
+export { default as callstats } from '../src/factory';
