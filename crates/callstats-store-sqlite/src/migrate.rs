@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_webhooks_retention.sql")),
     (4, include_str!("../migrations/0004_accounts_activity.sql")),
     (5, include_str!("../migrations/0005_summary_facts.sql")),
+    (6, include_str!("../migrations/0006_summary_docs.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

@@ -450,13 +450,13 @@ pub(crate) fn close_conference(
     let Some(id) = id else { return Ok(false) };
     c.execute(
         "INSERT INTO conference_summaries (conference, app_id, closed_at, start_ms, end_ms, close_reason, setup_status,
-             dropped, relayed, user_count, score, avg_mos, browsers, oses, summary, facts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             dropped, relayed, user_count, score, avg_mos, browsers, oses, facts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (conference) DO UPDATE SET closed_at = excluded.closed_at, start_ms = excluded.start_ms,
              end_ms = excluded.end_ms, close_reason = excluded.close_reason, setup_status = excluded.setup_status,
              dropped = excluded.dropped, relayed = excluded.relayed, user_count = excluded.user_count,
              score = excluded.score, avg_mos = excluded.avg_mos, browsers = excluded.browsers, oses = excluded.oses,
-             summary = excluded.summary, facts = excluded.facts",
+             facts = excluded.facts",
         params![
             id,
             s.app_id,
@@ -472,9 +472,14 @@ pub(crate) fn close_conference(
             s.avg_mos,
             json(&s.browsers),
             json(&s.oses),
-            s.summary_json,
             s.facts_json
         ],
+    )
+    .map_err(db("store summary"))?;
+    c.execute(
+        "INSERT INTO conference_summary_docs (conference, summary) VALUES (?1, ?2)
+         ON CONFLICT (conference) DO UPDATE SET summary = excluded.summary",
+        params![id, s.summary_json],
     )
     .map_err(db("store summary"))?;
     c.execute("UPDATE conferences SET closed_at = ?2, ended_hint = 0 WHERE id = ?1", params![id, s.closed_at])
@@ -564,7 +569,7 @@ pub(crate) fn delete_raw_samples(c: &Connection, app: AppId, before: i64) -> Res
 }
 
 const SUMMARY_COLUMNS: &str = "s.app_id, c.conf_id, s.closed_at, s.start_ms, s.end_ms, s.close_reason, s.setup_status,
-     s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, s.summary, s.facts";
+     s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, d.summary, s.facts";
 /// The same without the full summary, for aggregating many.
 const SUMMARY_FACT_COLUMNS: &str = "s.app_id, c.conf_id, s.closed_at, s.start_ms, s.end_ms, s.close_reason,
      s.setup_status, s.dropped, s.relayed, s.user_count, s.score, s.avg_mos, s.browsers, s.oses, '', s.facts";
@@ -596,6 +601,7 @@ pub(crate) fn summary(c: &Connection, app: AppId, conf: &str) -> Result<Option<S
     let mut st = c
         .prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM conference_summaries s JOIN conferences c ON c.id = s.conference
+             JOIN conference_summary_docs d ON d.conference = s.conference
              WHERE c.app_id = ?1 AND c.conf_id = ?2"
         ))
         .map_err(db("summary"))?;
