@@ -221,7 +221,17 @@ impl Ingest {
                 )));
             }
         }
-        let mut parsed = envelope::parse(body, route.kinds, route.category, route.path)?;
+        // With analytics on, a stats body's reports are read while it is validated, and reduced to
+        // stream snapshots stored beside it.
+        let mut derived = None;
+        let mut parsed = if route.category == Category::Stats && self.analytics {
+            let (parsed, reports) = envelope::parse_stats_with_reports(body, route.kinds, route.path)?;
+            let snaps = crate::normalise::extract(&reports);
+            derived = Some(serde_json::to_string(&snaps).expect("snapshots serialise"));
+            parsed
+        } else {
+            envelope::parse(body, route.kinds, route.category, route.path)?
+        };
         let kind = match route.category {
             Category::Event => SubmissionKind::Event,
             Category::Stats => SubmissionKind::Stats,
@@ -245,9 +255,7 @@ impl Ingest {
         let mut sub =
             self.submission(Place { app: app_id, conf: Some(conf), uc: Some(uc) }, kind, &parsed, raw, truncated);
         sub.received_at_ms = received_at;
-        if kind == SubmissionKind::Stats && self.analytics {
-            sub.derived = derive_snapshots(body);
-        }
+        sub.derived = derived;
         let mut step = crate::progress::step_of(&parsed.envelope.event_type);
         if parsed.envelope.event_type == "ssrcMap" && associates_tracks(parsed.value.as_ref()) {
             step = Some("mstAssociated");
@@ -405,18 +413,6 @@ fn associates_tracks(body: Option<&Value>) -> bool {
             .iter()
             .any(|k| e.get(*k).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
     })
-}
-
-/// Stream snapshots of a stats body, as stored JSON. The body was already validated, so a parse
-/// failure here cannot happen; it would only mean no snapshots.
-fn derive_snapshots(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct StatsOnly {
-        stats: Value,
-    }
-    let parsed: StatsOnly = serde_json::from_slice(body).ok()?;
-    let snaps = crate::normalise::snapshots(&parsed.stats);
-    Some(serde_json::to_string(&snaps).expect("snapshots serialise"))
 }
 
 #[cfg(test)]

@@ -12,77 +12,61 @@ use std::collections::HashMap;
 
 use callstats_analytics::quality::{Direction, MediaKind};
 use callstats_analytics::streams::StreamSnapshot;
-use serde_json::{Map, Value};
+use callstats_protocol::stats::{Report, parse_reports};
+use serde_json::Value;
 
-type Report = Map<String, Value>;
-
-fn num(r: &Report, k: &str) -> Option<f64> {
-    match r.get(k)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn text<'a>(r: &'a Report, k: &str) -> Option<&'a str> {
-    r.get(k).and_then(Value::as_str)
-}
-
-fn kind_of(r: &Report) -> Option<MediaKind> {
-    match text(r, "kind").or_else(|| text(r, "mediaType"))? {
+fn media(r: &Report<'_>) -> Option<MediaKind> {
+    match r.media()? {
         "audio" => Some(MediaKind::Audio),
         "video" => Some(MediaKind::Video),
         _ => None,
     }
 }
 
-/// The report list of a stats body: an array (callstats-js, our SDK) or an object keyed by id
-/// (REST API v1 documentation).
-fn reports(stats: &Value) -> Vec<&Report> {
-    match stats {
-        Value::Array(a) => a.iter().filter_map(Value::as_object).collect(),
-        Value::Object(o) => o.values().filter_map(Value::as_object).collect(),
-        _ => Vec::new(),
-    }
+/// Extracts every RTP stream from the JSON text of a `stats` member.
+pub fn snapshots_from_json(stats: &str) -> Vec<StreamSnapshot> {
+    extract(&parse_reports(stats))
 }
 
-/// Extracts every RTP stream of one stats body.
+/// Extracts every RTP stream of a stats body already parsed to a tree.
 pub fn snapshots(stats: &Value) -> Vec<StreamSnapshot> {
-    let list = reports(stats);
-    let by_id: HashMap<&str, &Report> = list.iter().filter_map(|r| Some((text(r, "id")?, *r))).collect();
-    let of_type = |t: &'static str| list.iter().copied().filter(move |r| text(r, "type") == Some(t));
+    snapshots_from_json(&stats.to_string())
+}
 
+/// Extracts every RTP stream from parsed reports.
+pub fn extract(list: &[Report<'_>]) -> Vec<StreamSnapshot> {
+    let by_id: HashMap<&str, &Report<'_>> = list.iter().filter_map(|r| Some((r.id.as_deref()?, r))).collect();
     // Transport RTT: the selected pair, else a nominated succeeded pair.
-    let selected = of_type("transport")
-        .find_map(|t| text(t, "selectedCandidatePairId"))
+    let selected = list
+        .iter()
+        .filter(|r| r.is("transport"))
+        .find_map(|t| t.selected_candidate_pair_id.as_deref())
         .and_then(|id| by_id.get(id).copied())
         .or_else(|| {
-            of_type("candidate-pair").find(|p| {
-                p.get("nominated").and_then(Value::as_bool) == Some(true) && text(p, "state") == Some("succeeded")
+            list.iter().find(|p| {
+                p.is("candidate-pair") && p.nominated == Some(true) && p.state.as_deref() == Some("succeeded")
             })
         });
-    let transport_rtt = selected.and_then(|p| num(p, "currentRoundTripTime"));
-    let remote_of = |local_id: &str, t: &str| {
-        list.iter().copied().find(|r| text(r, "type") == Some(t) && text(r, "localId") == Some(local_id))
-    };
+    let transport_rtt = selected.and_then(|p| p.current_round_trip_time);
+    let remote_of = |local_id: &str, t: &str| list.iter().find(|r| r.is(t) && r.local_id.as_deref() == Some(local_id));
 
     let mut out = Vec::new();
-    for r in list.iter().copied() {
-        let direction = match text(r, "type") {
+    for r in list {
+        let direction = match r.kind_of_report.as_deref() {
             Some("inbound-rtp" | "inboundrtp") => Direction::Inbound,
             Some("outbound-rtp" | "outboundrtp") => Direction::Outbound,
             _ => continue,
         };
-        let (Some(kind), Some(ssrc)) = (kind_of(r), num(r, "ssrc")) else { continue };
-        let id = text(r, "id").unwrap_or_default();
-        let codec = text(r, "codecId").and_then(|c| by_id.get(c).copied());
-        let mime = codec.and_then(|c| text(c, "mimeType")).or_else(|| text(r, "mimeType"));
-        let fmtp = codec.and_then(|c| text(c, "sdpFmtpLine")).or_else(|| text(r, "sdpFmtpLine"));
+        let (Some(kind), Some(ssrc)) = (media(r), r.ssrc) else { continue };
+        let id = r.id.as_deref().unwrap_or_default();
+        let codec = r.codec_id.as_deref().and_then(|c| by_id.get(c).copied());
+        let mime = codec.and_then(|c| c.mime_type.as_deref()).or(r.mime_type.as_deref());
+        let fmtp = codec.and_then(|c| c.sdp_fmtp_line.as_deref()).or(r.sdp_fmtp_line.as_deref());
         let mut snap = StreamSnapshot {
             ssrc: ssrc as u64,
             kind,
             direction,
-            timestamp_ms: num(r, "timestamp").unwrap_or(0.0),
+            timestamp_ms: r.timestamp.unwrap_or(0.0),
             codec: mime.map(|m| m.rsplit('/').next().unwrap_or(m).to_owned()),
             fec: fmtp.is_some_and(|f| f.contains("useinbandfec=1")),
             bytes: None,
@@ -92,8 +76,8 @@ pub fn snapshots(stats: &Value) -> Vec<StreamSnapshot> {
             jitter_s: None,
             rtt_s: None,
             frames: None,
-            width: num(r, "frameWidth"),
-            height: num(r, "frameHeight"),
+            width: r.frame_width,
+            height: r.frame_height,
             freeze_count: None,
             freeze_duration_s: None,
             concealed_samples: None,
@@ -104,63 +88,62 @@ pub fn snapshots(stats: &Value) -> Vec<StreamSnapshot> {
         };
         match direction {
             Direction::Inbound => {
-                snap.bytes = num(r, "bytesReceived");
-                snap.packets = num(r, "packetsReceived");
-                snap.packets_lost = num(r, "packetsLost");
-                snap.jitter_s = num(r, "jitter");
-                snap.frames = num(r, "framesDecoded");
-                snap.freeze_count = num(r, "freezeCount");
-                snap.freeze_duration_s = num(r, "totalFreezesDuration");
-                snap.concealed_samples = num(r, "concealedSamples");
-                snap.total_samples = num(r, "totalSamplesReceived");
-                snap.jitter_buffer_delay_s = num(r, "jitterBufferDelay");
-                snap.jitter_buffer_emitted = num(r, "jitterBufferEmittedCount");
-                snap.rtt_s =
-                    remote_of(id, "remote-outbound-rtp").and_then(|ro| num(ro, "roundTripTime")).or(transport_rtt);
+                snap.bytes = r.bytes_received;
+                snap.packets = r.packets_received;
+                snap.packets_lost = r.packets_lost;
+                snap.jitter_s = r.jitter;
+                snap.frames = r.frames_decoded;
+                snap.freeze_count = r.freeze_count;
+                snap.freeze_duration_s = r.total_freezes_duration;
+                snap.concealed_samples = r.concealed_samples;
+                snap.total_samples = r.total_samples_received;
+                snap.jitter_buffer_delay_s = r.jitter_buffer_delay;
+                snap.jitter_buffer_emitted = r.jitter_buffer_emitted_count;
+                snap.rtt_s = remote_of(id, "remote-outbound-rtp").and_then(|ro| ro.round_trip_time).or(transport_rtt);
             }
             Direction::Outbound => {
-                snap.bytes = num(r, "bytesSent");
-                snap.packets = num(r, "packetsSent");
-                snap.frames = num(r, "framesEncoded");
-                snap.quality_limitation = text(r, "qualityLimitationReason").map(str::to_owned);
+                snap.bytes = r.bytes_sent;
+                snap.packets = r.packets_sent;
+                snap.frames = r.frames_encoded;
+                snap.quality_limitation = r.quality_limitation_reason.as_deref().map(str::to_owned);
                 let remote = remote_of(id, "remote-inbound-rtp");
-                snap.packets_lost = remote.and_then(|ri| num(ri, "packetsLost"));
-                snap.remote_fraction_lost = remote.and_then(|ri| num(ri, "fractionLost"));
-                snap.jitter_s = remote.and_then(|ri| num(ri, "jitter"));
-                snap.rtt_s = remote.and_then(|ri| num(ri, "roundTripTime")).or(transport_rtt);
+                snap.packets_lost = remote.and_then(|ri| ri.packets_lost);
+                snap.remote_fraction_lost = remote.and_then(|ri| ri.fraction_lost);
+                snap.jitter_s = remote.and_then(|ri| ri.jitter);
+                snap.rtt_s = remote.and_then(|ri| ri.round_trip_time).or(transport_rtt);
             }
         }
         out.push(snap);
     }
     if out.is_empty() {
-        out.extend(list.iter().filter(|r| text(r, "type") == Some("ssrc")).filter_map(|r| legacy(r)));
+        out.extend(list.iter().filter(|r| r.is("ssrc")).filter_map(legacy));
     }
     out
 }
 
-/// Chrome's legacy `ssrc` report (string values, `goog*` names, RTT in ms, jitter in ms).
-fn legacy(r: &Report) -> Option<StreamSnapshot> {
-    let kind = kind_of(r)?;
-    let ssrc = num(r, "ssrc")?;
-    let direction = if r.contains_key("bytesSent") { Direction::Outbound } else { Direction::Inbound };
-    let inbound = direction == Direction::Inbound;
-    let ms = |k: &str| num(r, k).map(|v| v / 1000.0);
+/// Chrome's legacy `ssrc` report (string values, `goog*` names, RTT and jitter in ms).
+fn legacy(r: &Report<'_>) -> Option<StreamSnapshot> {
+    let kind = media(r)?;
+    let ssrc = r.ssrc?;
+    let inbound = r.bytes_sent.is_none();
+    let direction = if inbound { Direction::Inbound } else { Direction::Outbound };
+    let ms = |v: Option<f64>| v.map(|v| v / 1000.0);
     Some(StreamSnapshot {
         ssrc: ssrc as u64,
         kind,
         direction,
-        timestamp_ms: num(r, "timestamp").or_else(|| num(r, "legacyTimeStamp")).unwrap_or(0.0),
-        codec: text(r, "googCodecName").map(str::to_owned),
+        timestamp_ms: r.timestamp.or(r.legacy_time_stamp).unwrap_or(0.0),
+        codec: r.goog_codec_name.as_deref().map(str::to_owned),
         fec: false,
-        bytes: num(r, if inbound { "bytesReceived" } else { "bytesSent" }),
-        packets: num(r, if inbound { "packetsReceived" } else { "packetsSent" }),
-        packets_lost: num(r, "packetsLost"),
+        bytes: if inbound { r.bytes_received } else { r.bytes_sent },
+        packets: if inbound { r.packets_received } else { r.packets_sent },
+        packets_lost: r.packets_lost,
         remote_fraction_lost: None,
-        jitter_s: if inbound { ms("googJitterReceived") } else { None },
-        rtt_s: ms("googRtt"),
-        frames: num(r, if inbound { "framesDecoded" } else { "framesEncoded" }),
-        width: num(r, if inbound { "googFrameWidthReceived" } else { "googFrameWidthSent" }),
-        height: num(r, if inbound { "googFrameHeightReceived" } else { "googFrameHeightSent" }),
+        jitter_s: if inbound { ms(r.goog_jitter_received) } else { None },
+        rtt_s: ms(r.goog_rtt),
+        frames: if inbound { r.frames_decoded } else { r.frames_encoded },
+        width: if inbound { r.goog_frame_width_received } else { r.goog_frame_width_sent },
+        height: if inbound { r.goog_frame_height_received } else { r.goog_frame_height_sent },
         freeze_count: None,
         freeze_duration_s: None,
         concealed_samples: None,
@@ -223,6 +206,14 @@ mod tests {
             }
         }
         assert_eq!(intervals, 4);
+    }
+
+    #[test]
+    fn text_and_tree_parsing_agree() {
+        let stats = fixture("POST_stats_v1_apps_appID_conferences_confID_ucID_stats__stats__largest.json");
+        assert_eq!(snapshots_from_json(&stats.to_string()), snapshots(&stats));
+        assert!(snapshots_from_json("not json").is_empty());
+        assert!(snapshots_from_json("[1, \"x\", {\"type\": \"inbound-rtp\"}]").is_empty());
     }
 
     #[test]

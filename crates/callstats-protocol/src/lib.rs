@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod envelope;
 pub mod reply;
+pub mod stats;
 pub mod uri;
 
 pub use catalogue::{ALL_INGESTED_EVENTS, EventRoute, KindSpec};
