@@ -1,0 +1,64 @@
+// Starts the real `callstats serve` binary on a free loopback port with a fresh SQLite file, and
+// gives the tests its base URL, the printed credentials, the CLI against the same database, and
+// everything the server logged.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const BIN =
+  process.env.CALLSTATS_BIN ||
+  join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'callstats-target'), 'debug', 'callstats');
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'callstats-e2e-'));
+  const database = `sqlite://${join(dir, 'callstats.db')}`;
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', database], {
+    env: { ...process.env, CALLSTATS_LOG: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = [];
+  createInterface({ input: child.stderr }).on('line', (l) => log.push(l));
+  const printed = {};
+  const lines = createInterface({ input: child.stdout });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log.join('\n')}`)), 20000);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log.join('\n')}`)));
+    lines.on('line', (line) => {
+      const m = /^(Listening on|AppID:|AppSecret:|DashboardUser:|DashboardPassword:)\s*(.*)$/.exec(line);
+      if (m) printed[m[1]] = m[2].trim();
+      if (printed['AppSecret:'] && printed['Listening on']) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const cli = (...args) => execFileSync(BIN, [...args, '--database', database], { encoding: 'utf8' }).trim();
+  const server = {
+    base: printed['Listening on'],
+    appID: printed['AppID:'],
+    appSecret: printed['AppSecret:'],
+    dashboardPassword: printed['DashboardPassword:'],
+    dir,
+    log,
+    cli,
+    adminToken: null,
+    async api(path) {
+      if (!server.adminToken) server.adminToken = cli('admin', 'token');
+      const res = await fetch(server.base + path, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    /** Lines where the server refused a request. */
+    rejections() {
+      return log.filter((l) => /rejected/.test(l));
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
