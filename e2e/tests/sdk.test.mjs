@@ -1,0 +1,104 @@
+// Our SDK, loaded with a script tag from our own server, doing the integration guide's steps in
+// headless Chromium: the server must show all of it, the integration-progress page must tick
+// the steps off, and the stats callback's numbers must agree with what the server stored.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { startPageHost } from '../lib/pagehost.mjs';
+import { launch } from '../lib/browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, fn, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last && 'ok' in last) return last.ok;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(500);
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.stack : JSON.stringify(last)?.slice(0, 2000)}`);
+}
+
+const CONFIG = { peerConnection: { bundlePolicy: 'max-bundle' }, media: { audio: true, video: true } };
+
+test('our SDK from /static/callstats.min.js does every step of the guide', { timeout: 150000 }, async () => {
+  const server = await startServer();
+  const host = await startPageHost();
+  try {
+    server.cli('app', 'settings', '--app', server.appID, '--patch', JSON.stringify({ submissionIntervalMs: 5000, defaultConfig: CONFIG }));
+    await sleep(2100); // the server re-reads app settings at most every 2 s
+    const conf = 'sdk conf/1';
+    const page = await browser.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${host.base}/sdk-client.html?server=${encodeURIComponent(server.base)}&app=${server.appID}` +
+      `&secret=${encodeURIComponent(server.appSecret)}&conf=${encodeURIComponent(conf)}&user=dave`);
+    await page.waitForFunction(() => window.e2e && window.e2e.connected, null, { timeout: 30000 });
+
+    const path = `/api/v1/apps/${server.appID}/conferences/${encodeURIComponent(conf)}`;
+    const expected = ['userJoined', 'fabricSetup', 'fabricSetupFailed', 'audioMute', 'videoPause', 'screenShareStart',
+      'activeDeviceList', 'fabricHold', 'fabricResume', 'dominantSpeaker', 'userFeedbackEvent', 'applicationErrorLog'];
+    const detail = await until('the guide\'s events and two stats submissions', async () => {
+      const d = await server.api(path);
+      const seen = d.events.map((e) => e.eventType);
+      const f = d.fabrics.find((x) => x.remoteUserID === 'bob');
+      return f && f.statsCount >= 2 && expected.every((t) => seen.includes(t))
+        ? { ok: d }
+        : { missing: expected.filter((t) => !seen.includes(t)), stats: f?.statsCount };
+    }, 90000);
+    // The stats callback fires every 10 s; wait for one with numbers.
+    const stats = await until('a stats callback with a bitrate', async () => {
+      const all = await page.evaluate(() => window.e2e.stats);
+      const withRate = all.filter((s) => (s.mediaStreamTracks || []).some((t) => t.bitrate > 0));
+      return withRate.length ? { ok: withRate[withRate.length - 1] } : { callbacks: all.length };
+    }, 30000);
+    await page.evaluate(() => window.e2e.finish());
+
+    const fabric = detail.fabrics.find((f) => f.remoteUserID === 'bob');
+    assert.ok(fabric.setupDelayMs > 0);
+    assert.equal(fabric.failureFunction, 'createOffer');
+    assert.equal(detail.participants[0].userID, 'dave');
+    assert.equal(detail.errors.filter((e) => e.eventType === 'applicationErrorLog').length, 2);
+    const state = await page.evaluate(() => window.e2e);
+    assert.deepEqual(state.defaultConfig, CONFIG);
+    assert.ok(state.inits.some((i) => i.status === 'success'), JSON.stringify(state.inits));
+    assert.ok(state.steps.every((s) => s.result === 'success'), JSON.stringify(state.steps));
+
+    // The callback's numbers agree with the server's analysis of the same stream.
+    assert.equal(stats.connectionState, 'online');
+    assert.ok(['established', 'initializing'].includes(stats.fabricState), stats.fabricState);
+    const after = await server.api(path);
+    let compared = 0;
+    for (const t of stats.mediaStreamTracks.filter((t) => t.bitrate > 0)) {
+      const series = after.streams.find((s) => String(s.ssrc) === String(t.ssrc));
+      assert.ok(series, `server has the stream ${t.ssrc} the callback reported`);
+      const rates = series.intervals.map((i) => i.bitrateKbps).filter((b) => b > 0).sort((a, b) => a - b);
+      if (!rates.length) continue;
+      const median = rates[Math.floor(rates.length / 2)];
+      assert.ok(t.bitrate > median / 2 && t.bitrate < median * 2, `ssrc ${t.ssrc}: callback ${t.bitrate} kbit/s, server median ${median}`);
+      compared += 1;
+    }
+    assert.ok(compared >= 1, 'at least one stream compared');
+
+    const progress = await server.api(`/api/v1/apps/${server.appID}/integration`);
+    const done = progress.steps.filter((s) => s.done).map((s) => s.step);
+    for (const s of ['initialized', 'fabricAdded', 'errorReported', 'fabricEvent', 'userFeedback', 'statsReceived', 'applicationLog', 'defaultConfig']) {
+      assert.ok(done.includes(s), `integration step ${s} seen; done: ${done}`);
+    }
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(state.errors, []);
+    assert.deepEqual(server.rejections(), []);
+    await page.close();
+  } finally {
+    await host.close();
+    await server.stop();
+  }
+});
