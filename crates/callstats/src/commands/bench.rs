@@ -3,15 +3,30 @@
 //! `bench ingest` simulates PeerConnections posting the real 16 KB stats body that
 //! callstats-js 3.73.16 sends (from `fixtures/wire`, embedded at build time) to a server in a
 //! closed loop: each simulated PeerConnection waits for its answer before sending again, so the
-//! figure is the rate at which the server acknowledges durably committed submissions.
+//! figure is the rate at which the server acknowledges durably committed submissions (the server
+//! answers 2xx only after the commit that holds the data).
+//!
+//! Each simulated user authenticates and joins exactly as callstats-js does (§4 and §8 of the
+//! wire protocol), so the whole compat path is measured, not a shortcut into the store. By
+//! default the command starts its own `serve` on a fresh SQLite file in a temporary directory, so
+//! runs do not disturb each other and `--server-arg` can compare configurations side by side; the
+//! server's peak RSS and CPU time are then read from `/proc`. The client runs on the same machine,
+//! so its CPU time is printed too: on a small box the load generator competes with the server.
+//!
+//! Everything is bounded: the server must print its start-up lines within [`STARTUP_TIMEOUT`],
+//! every request gives up after [`REQUEST_TIMEOUT`], and no request starts after the measured
+//! window ends.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use axum::body::Bytes;
+use callstats_protocol::uri::encode_uri_component;
 use clap::{Args, Subcommand};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
@@ -27,26 +42,26 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Simulated PeerConnections posting concurrently.
-    #[arg(long, default_value_t = 200)]
-    pub users: usize,
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: u32,
     /// Measured seconds.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub duration: u64,
     /// Seconds of load before measuring.
     #[arg(long, default_value_t = 2)]
     pub warmup: u64,
     /// Target a running server instead of starting one (then --app-id and --app-secret).
-    #[arg(long)]
+    #[arg(long, requires_all = ["app_id", "app_secret"])]
     pub url: Option<String>,
     /// App of the running server.
-    #[arg(long)]
+    #[arg(long, requires = "url")]
     pub app_id: Option<i64>,
     /// Its secret.
-    #[arg(long)]
+    #[arg(long, requires = "url")]
     pub app_secret: Option<String>,
     /// Extra argument for the `serve` this command starts (repeatable), e.g.
     /// `--server-arg=--analytics=false`.
-    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    #[arg(long = "server-arg", allow_hyphen_values = true, conflicts_with = "url")]
     pub server_args: Vec<String>,
 }
 
@@ -60,11 +75,23 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
 const STATS_FIXTURE: &str = include_str!(
     "../../../../fixtures/wire/secret-flow/POST_stats_v1_apps_appID_conferences_confID_ucID_stats__stats.json"
 );
+const JOINED_FIXTURE: &str =
+    include_str!("../../../../fixtures/wire/secret-flow/POST_events_v1_apps_appID_conferences_confID__userJoined.json");
 
-/// A `serve` child process; killed on drop.
+/// How long the spawned server may take to print its address and app credentials (it runs the
+/// migrations first).
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// A request that takes longer than this counts as an error; it also bounds how long the run can
+/// overrun its window when the server stalls.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Linux reports process CPU times in USER_HZ ticks, which is 100 on every ABI.
+const USER_HZ: f64 = 100.0;
+
+/// A `serve` child process and its scratch directory; the child is killed and the directory
+/// removed on drop, so an early `?` cleans up too.
 struct Server {
     child: Child,
-    dir: std::path::PathBuf,
+    dir: PathBuf,
 }
 
 impl Drop for Server {
@@ -75,37 +102,79 @@ impl Drop for Server {
     }
 }
 
-fn start_server(extra: &[String]) -> anyhow::Result<(Server, String, i64, String)> {
-    let dir = std::env::temp_dir().join(format!("callstats-bench-ingest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+impl Server {
+    /// Bytes of the SQLite database and its write-ahead log.
+    fn database_bytes(&self) -> (u64, u64) {
+        let size = |f: &str| std::fs::metadata(self.dir.join(f)).map_or(0, |m| m.len());
+        (size("bench.db"), size("bench.db-wal"))
+    }
+}
+
+/// Where to send the load, and, when this command started the server, the server itself.
+struct Target {
+    server: Option<Server>,
+    base: String,
+    app: i64,
+    secret: String,
+}
+
+fn start_server(extra: &[String]) -> anyhow::Result<Target> {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("callstats-bench-ingest-{}-{nanos}", std::process::id()));
+    std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let db = format!("sqlite://{}/bench.db", dir.display());
-    let mut child = Command::new(std::env::current_exe()?)
+    let spawned = Command::new(std::env::current_exe().context("finding the callstats binary")?)
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
         .args(extra)
         .env("CALLSTATS_LOG", "warn")
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting the server")?;
-    let stdout = child.stdout.take().context("server stdout")?;
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e).context("starting the server");
+        }
+    };
+    let stdout = child.stdout.take().context("the server's stdout is not piped")?;
     let server = Server { child, dir };
-    let mut lines = BufReader::new(stdout).lines();
-    let mut next = |prefix: &str| -> anyhow::Result<String> {
-        for line in lines.by_ref() {
-            if let Some(v) = line?.strip_prefix(prefix) {
-                return Ok(v.trim().to_owned());
+
+    // A thread reads stdout so the wait for the start-up lines can time out, and keeps draining
+    // it afterwards so the server never blocks on a full pipe.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            // After start-up nobody listens; the lines are dropped.
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let next = |prefix: &str| -> anyhow::Result<String> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(v) = line.strip_prefix(prefix) {
+                        return Ok(v.trim().to_owned());
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    bail!("the server did not print `{prefix}` within {} s", STARTUP_TIMEOUT.as_secs())
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the server exited before printing `{prefix}`"),
             }
         }
-        bail!("the server exited before printing `{prefix}`")
     };
     let base = next("Listening on ")?;
-    let app: i64 = next("AppID: ")?.parse()?;
+    let app = next("AppID: ")?.parse().context("the server printed an AppID that is not a number")?;
     let secret = next("AppSecret: ")?;
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Ok((server, base, app, secret))
+    Ok(Target { server: Some(server), base, app, secret })
 }
 
+/// `VmHWM` of a process: the most resident memory it has had.
 fn peak_rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 =
@@ -113,152 +182,310 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// User and system CPU seconds a process (all its threads) has used so far.
+#[derive(Clone, Copy)]
+struct Cpu {
+    user: f64,
+    system: f64,
+}
+
+fn cpu_seconds(pid: &str) -> Option<Cpu> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15, i.e.
+    // the 12th and 13th after the closing parenthesis.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let utime: f64 = rest.next()?.parse().ok()?;
+    let stime: f64 = rest.next()?.parse().ok()?;
+    Some(Cpu { user: utime / USER_HZ, system: stime / USER_HZ })
+}
+
+/// CPU seconds of the server (if this command started it) and of this process.
+fn cpu_sample(server: Option<u32>) -> (Option<Cpu>, Option<Cpu>) {
+    (server.and_then(|pid| cpu_seconds(&pid.to_string())), cpu_seconds("self"))
+}
+
+/// The `code` callstats-js signs in the AppSecret flow (wire protocol §4.2): header
+/// `{"alg":"HS256"}` without `typ`, no time claims, the appID as a string.
+fn auth_code(user: &str, app: i64, secret: &str) -> anyhow::Result<String> {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = None;
+    let claims = json!({"userID": user, "appID": app.to_string(), "generateTurnCredentials": false});
+    Ok(encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes()))?)
+}
+
+/// A simulated PeerConnection, authenticated and joined.
 struct User {
     token: String,
     url: String,
 }
 
-async fn prepare(client: &reqwest::Client, base: &str, app: i64, secret: &str, i: usize) -> anyhow::Result<User> {
+async fn prepare(client: &reqwest::Client, target: &Target, joined_body: &Value, i: u32) -> anyhow::Result<User> {
+    let Target { base, app, secret, .. } = target;
     let user = format!("bench-user-{i}");
-    let code = encode(
-        &Header::new(Algorithm::HS256),
-        &json!({"userID": user, "appID": app.to_string(), "generateTurnCredentials": false}),
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )?;
-    let auth: Value = client
+    let auth = client
         .post(format!("{base}/authenticate"))
-        .form(&[("client_id", format!("{user}@{app}")), ("code", code), ("grant_type", "authorization_code".into())])
+        .form(&[
+            ("client_id", format!("{user}@{app}")),
+            ("code", auth_code(&user, *app, secret)?),
+            ("grant_type", "authorization_code".into()),
+        ])
         .send()
-        .await?
-        .json()
-        .await?;
-    let token = auth["access_token"].as_str().context("no access token")?.to_owned();
-    let conf = format!("bench-conf-{}", i / 2);
+        .await
+        .context("authenticating")?;
+    let status = auth.status();
+    let auth: Value = auth.json().await.with_context(|| format!("authenticating: HTTP {status}"))?;
+    let token = auth["access_token"].as_str().with_context(|| format!("no access_token in {auth}"))?.to_owned();
+
+    let conf = encode_uri_component(&format!("bench-conf-{}", i / 2));
+    let mut body = joined_body.clone();
+    body["localID"] = json!(user);
+    body["remoteID"] = json!(format!("bench-user-{}", i ^ 1));
+    body["timestamp"] = json!(SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as f64);
     let joined: Value = client
         .post(format!("{base}/v1/apps/{app}/conferences/{conf}"))
         .bearer_auth(&token)
-        .json(&json!({"localID": user, "deviceID": "bench", "timestamp": 1, "eventType": "userJoined",
-                      "endpointInfo": {"type": "browser", "buildName": "Chrome", "buildVersion": "156"}}))
+        .json(&body)
         .send()
-        .await?
+        .await
+        .context("joining")?
         .json()
-        .await?;
-    let uc = joined["ucID"].as_str().context("no ucID")?;
+        .await
+        .context("joining: unreadable answer")?;
+    let uc = joined["ucID"].as_str().with_context(|| format!("no ucID in {joined}"))?;
     Ok(User { token, url: format!("{base}/v1/apps/{app}/conferences/{conf}/{uc}/stats") })
 }
 
-async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
-    let (server, base, app, secret) = match &args.url {
-        Some(url) => {
-            let app = args.app_id.context("--url needs --app-id")?;
-            let secret = args.app_secret.clone().context("--url needs --app-secret")?;
-            (None, url.trim_end_matches('/').to_owned(), app, secret)
-        }
-        None => {
-            let (s, b, a, sec) = start_server(&args.server_args)?;
-            (Some(s), b, a, sec)
-        }
-    };
-    let fixture: Value = serde_json::from_str(STATS_FIXTURE)?;
-    let body = Arc::new(serde_json::to_vec(&fixture["body_json"])?);
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.users + 8).build()?;
-    let mut users = Vec::with_capacity(args.users);
-    for i in 0..args.users {
-        users.push(prepare(&client, &base, app, &secret, i).await.with_context(|| format!("preparing user {i}"))?);
+/// What one stats submission came to: acknowledged, or an error named so that equal errors
+/// from different users are counted together.
+async fn submit(client: &reqwest::Client, user: &User, body: &Bytes) -> Result<(), String> {
+    let resp = client
+        .post(&user.url)
+        .bearer_auth(&user.token)
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .map_err(transport_error)?;
+    let status = resp.status();
+    match resp.json::<Value>().await {
+        Ok(v) if status == reqwest::StatusCode::OK && v["status"] == "success" => Ok(()),
+        Ok(v) => Err(format!("HTTP {status} {}", v["msg"].as_str().unwrap_or("(no msg)"))),
+        Err(e) if e.is_timeout() => Err(format!("HTTP {status}, then timeout reading the body")),
+        Err(_) => Err(format!("HTTP {status} with a body that is not JSON")),
     }
+}
+
+fn transport_error(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else {
+        "transport"
+    };
+    // The innermost cause says what happened (reset, refused, …); the URL would make every
+    // user's error distinct.
+    let mut cause: &dyn std::error::Error = &e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    format!("{kind}: {cause}")
+}
+
+/// Nearest-rank percentile of sorted microseconds, in milliseconds.
+fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    f64::from(sorted[rank.min(sorted.len()) - 1]) / 1000.0
+}
+
+async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
+    let target = match &args.url {
+        Some(url) => Target {
+            server: None,
+            base: url.trim_end_matches('/').to_owned(),
+            app: args.app_id.context("--url needs --app-id")?,
+            secret: args.app_secret.clone().context("--url needs --app-secret")?,
+        },
+        None => start_server(&args.server_args)?,
+    };
+    let server_pid = target.server.as_ref().map(|s| s.child.id());
+
+    let stats: Value = serde_json::from_str(STATS_FIXTURE).context("reading the embedded stats fixture")?;
+    // Serialised once: every request sends the same bytes, and cloning `Bytes` only counts a
+    // reference, so the client spends its CPU on HTTP rather than on copying 16 KB.
+    let body = Bytes::from(serde_json::to_vec(&stats["body_json"])?);
+    let joined: Value = serde_json::from_str(JOINED_FIXTURE).context("reading the embedded userJoined fixture")?;
+    let joined_body = &joined["body_json"];
+
+    let users_n = args.users as usize;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(users_n + 8)
+        // The load goes to 127.0.0.1 (or --url); an HTTP_PROXY in the environment must not
+        // reroute it.
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .build()?;
+    eprintln!("preparing {users_n} users on {}…", target.base);
+    let mut users = Vec::with_capacity(users_n);
+    for i in 0..args.users {
+        let user = prepare(&client, &target, joined_body, i).await.with_context(|| format!("preparing user {i}"))?;
+        users.push(user);
+    }
+    eprintln!("{} s warm-up, then {} s measured…", args.warmup, args.duration);
 
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup);
     let end = measure_from + Duration::from_secs(args.duration);
-    let mut tasks = Vec::new();
-    for u in users {
+    let mut tasks = Vec::with_capacity(users_n);
+    for user in users {
         let (client, body) = (client.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
             let mut errors: BTreeMap<String, u64> = BTreeMap::new();
             while Instant::now() < end {
                 let sent = Instant::now();
-                let result = client
-                    .post(&u.url)
-                    .bearer_auth(&u.token)
-                    .header("content-type", "application/json")
-                    .body(body.as_ref().clone())
-                    .send()
-                    .await;
-                let outcome = match result {
-                    Ok(resp) => {
-                        let status = resp.status();
-                        match resp.json::<Value>().await {
-                            Ok(v) if status.is_success() && v["status"] == "success" => Ok(()),
-                            Ok(v) => Err(format!("HTTP {status} {}", v["msg"].as_str().unwrap_or(""))),
-                            Err(e) => Err(format!("HTTP {status} unreadable: {e}")),
-                        }
-                    }
-                    Err(e) => Err(format!("transport: {e}")),
-                };
+                let outcome = submit(&client, &user, &body).await;
                 let done = Instant::now();
+                // Only requests wholly inside the window count, so the rate is not inflated
+                // by warm-up answers nor deflated by requests cut off at the end.
                 if sent < measure_from || done > end {
                     continue;
                 }
                 match outcome {
-                    Ok(()) => latencies.push(done.duration_since(sent).as_micros() as u32),
+                    Ok(()) => latencies.push(u32::try_from(done.duration_since(sent).as_micros()).unwrap_or(u32::MAX)),
                     Err(e) => *errors.entry(e).or_default() += 1,
                 }
             }
             (latencies, errors)
         }));
     }
+
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_before = cpu_sample(server_pid);
+    tokio::time::sleep_until(end.into()).await;
+    let cpu_after = cpu_sample(server_pid);
+
     let mut latencies = Vec::new();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for t in tasks {
-        let (l, e) = t.await?;
+        let (l, e) = t.await.context("a simulated user panicked")?;
         latencies.extend(l);
         for (k, v) in e {
             *errors.entry(k).or_default() += v;
         }
     }
-    let rss = server.as_ref().and_then(|s| peak_rss_mib(s.child.id()));
-    let db_bytes: u64 = server
-        .as_ref()
-        .map(|s| {
-            ["bench.db", "bench.db-wal"]
-                .iter()
-                .filter_map(|f| std::fs::metadata(s.dir.join(f)).ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0);
-    drop(server);
+    // Read before the server is killed: its /proc entry goes with it.
+    let rss = server_pid.and_then(peak_rss_mib);
+    let db = target.server.as_ref().map(Server::database_bytes);
+    drop(target);
 
     latencies.sort_unstable();
     let n = latencies.len();
-    let pct = |p: f64| {
-        if n == 0 { 0.0 } else { f64::from(latencies[((p / 100.0) * n as f64).ceil().max(1.0) as usize - 1]) / 1000.0 }
-    };
+    let error_count: u64 = errors.values().sum();
     let rate = n as f64 / args.duration as f64;
-    println!(
-        "users {}  duration {} s (after {} s warm-up)  body {} bytes",
-        args.users,
-        args.duration,
-        args.warmup,
-        body.len()
+    let (p50, p90, p99, max) = (
+        percentile_ms(&latencies, 50.0),
+        percentile_ms(&latencies, 90.0),
+        percentile_ms(&latencies, 99.0),
+        percentile_ms(&latencies, 100.0),
     );
-    println!("acknowledged {n}  = {rate:.0} submissions/s");
-    println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(50.0), pct(90.0), pct(99.0), pct(100.0));
-    match rss {
-        Some(r) => {
-            println!("server peak RSS {r:.0} MiB; database after the run {:.0} MiB", db_bytes as f64 / 1048576.0)
+    let secs = args.duration as f64;
+    // Shares of one core over the window: total, and the kernel's part (loopback TCP, fsync).
+    let cpu_pct = |before: Option<Cpu>, after: Option<Cpu>| match (before, after) {
+        (Some(b), Some(a)) => {
+            let (user, system) = ((a.user - b.user) / secs * 100.0, (a.system - b.system) / secs * 100.0);
+            format!("{:.0}% (sys {system:.0}%)", user + system)
         }
-        None => println!("server peak RSS n/a (external server)"),
+        _ => "n/a".to_owned(),
+    };
+    let mib = |b: u64| b as f64 / 1_048_576.0;
+
+    println!("users {}  duration {} s (after {} s warm-up)", args.users, args.duration, args.warmup);
+    println!("body {} bytes per submission", body.len());
+    println!("acknowledged {n}  = {rate:.0} submissions/s  ({error_count} errors)");
+    println!("latency ms: p50 {p50:.2}  p90 {p90:.2}  p99 {p99:.2}  max {max:.2}");
+    match rss {
+        Some(r) => println!("server peak RSS {r:.0} MiB"),
+        None => println!("server peak RSS n/a"),
+    }
+    println!(
+        "CPU during the window (100% = one core): server {}  bench client {}",
+        cpu_pct(cpu_before.0, cpu_after.0),
+        cpu_pct(cpu_before.1, cpu_after.1)
+    );
+    if let (Some(b), Some(a)) = (cpu_before.0, cpu_after.0)
+        && n > 0
+    {
+        let used = (a.user + a.system) - (b.user + b.system);
+        println!("server CPU per acknowledged submission {:.0} µs", used / n as f64 * 1e6);
+    }
+    match db {
+        Some((db, wal)) => {
+            println!(
+                "database after the run {:.1} MiB (db {:.1} MiB + wal {:.1} MiB)",
+                mib(db + wal),
+                mib(db),
+                mib(wal)
+            )
+        }
+        None => println!("database after the run n/a"),
+    }
+    if errors.is_empty() {
+        println!("errors: none");
     }
     for (e, c) in &errors {
         println!("error x{c}: {e}");
     }
     println!(
-        "RESULT ingest submissions_per_s={rate:.0} p50_ms={:.2} p99_ms={:.2} peak_rss_mib={}",
-        pct(50.0),
-        pct(99.0),
-        rss.map_or("n/a".into(), |r| format!("{r:.0}"))
+        "RESULT ingest submissions_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} peak_rss_mib={}",
+        rss.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.0}"))
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_code_matches_callstats_js() {
+        let code = auth_code("bench-user-1", 42, "s3cret").unwrap();
+        let header = jsonwebtoken::decode_header(&code).unwrap();
+        assert_eq!(header.alg, Algorithm::HS256);
+        assert_eq!(header.typ, None, "callstats-js sends no typ");
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        let claims: Value =
+            jsonwebtoken::decode(&code, &jsonwebtoken::DecodingKey::from_secret(b"s3cret"), &validation)
+                .unwrap()
+                .claims;
+        assert_eq!(claims, json!({"userID": "bench-user-1", "appID": "42", "generateTurnCredentials": false}));
+    }
+
+    #[test]
+    fn fixtures_hold_the_bodies() {
+        let stats: Value = serde_json::from_str(STATS_FIXTURE).unwrap();
+        assert!(serde_json::to_vec(&stats["body_json"]).unwrap().len() > 10_000);
+        let joined: Value = serde_json::from_str(JOINED_FIXTURE).unwrap();
+        assert_eq!(joined["body_json"]["eventType"], "userJoined");
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u32> = (1..=100).map(|i| i * 1000).collect();
+        assert_eq!(percentile_ms(&v, 50.0), 50.0);
+        assert_eq!(percentile_ms(&v, 99.0), 99.0);
+        assert_eq!(percentile_ms(&v, 100.0), 100.0);
+        assert_eq!(percentile_ms(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn cpu_seconds_of_self() {
+        assert!(cpu_seconds("self").is_some());
+    }
 }
