@@ -36,10 +36,11 @@ export async function startPageHost({ jwt } = {}) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ token }));
     }
-    const file =
-      url.pathname === '/callstats-js.min.js'
-        ? join(root, 'node_modules', 'callstats-js', 'callstats.min.js')
-        : join(root, 'pages', url.pathname.replace(/^\/+/, '') || 'index.html');
+    const vendored = {
+      '/callstats-js.min.js': join(root, 'node_modules', 'callstats-js', 'callstats.min.js'),
+      '/require.js': join(root, 'node_modules', 'requirejs', 'require.js'),
+    };
+    const file = vendored[url.pathname] || join(root, 'pages', url.pathname.replace(/^\/+/, '') || 'index.html');
     if (!file.startsWith(root)) {
       res.writeHead(403);
       return res.end();

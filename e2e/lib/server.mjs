@@ -11,10 +11,13 @@ export const BIN =
   process.env.CALLSTATS_BIN ||
   join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'callstats-target'), 'debug', 'callstats');
 
-export async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'callstats-e2e-'));
+/**
+ * `dir` reuses a database (and its server key) from an earlier server; `listen` fixes the
+ * address, so a restarted server is found where the browser left it.
+ */
+export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-e2e-')), listen = '127.0.0.1:0' } = {}) {
   const database = `sqlite://${join(dir, 'callstats.db')}`;
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', database], {
+  const child = spawn(BIN, ['serve', '--listen', listen, '--database', database], {
     env: { ...process.env, CALLSTATS_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -54,10 +57,11 @@ export async function startServer() {
     rejections() {
       return log.filter((l) => /rejected/.test(l));
     },
-    async stop() {
+    /** Stops the server; `keep` leaves its database for a restart. */
+    async stop({ keep = false } = {}) {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
   return server;

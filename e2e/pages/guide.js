@@ -10,6 +10,9 @@ window.runGuide = function (cs, conf, user) {
     document.getElementById('local-video').srcObject = media;
     const pc1 = new RTCPeerConnection();
     const pc2 = new RTCPeerConnection();
+    // For tests that drive the call further; not enumerable, so reading window.e2e stays cheap.
+    Object.defineProperty(e2e, 'cs', { value: cs });
+    Object.defineProperty(e2e, 'pc1', { value: pc1 });
     pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
     pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
     pc2.ontrack = (e) => { document.getElementById('remote-video').srcObject = e.streams[0]; };

@@ -221,6 +221,13 @@ export class Fabric {
     } else if (p === 'iceConnectionState') {
       this.onIce(prev, cur, now);
     }
+    // Chrome can leave iceConnectionState at 'disconnected' while the connection as a whole has
+    // failed (observed with Chromium 148 when the peer vanishes during setup), so a failed
+    // connectionState counts as an ICE failure too.
+    if (p === 'connectionState' && cur === 'failed') {
+      const ice = this.states.iceConnectionState;
+      this.onFailed(ice, ice ?? cur, now);
+    }
     if ((p === 'signalingState' || p === 'connectionState') && cur === 'closed') this.terminate();
   }
 
@@ -254,7 +261,15 @@ export class Fabric {
       this.state = 'disrupted';
       this.emit('iceDisruptionStart', { ...ice, currIceCandidatePair: this.pairInfo(this.lastSnap) });
       this.notify('appConnectivityError', 'ICE connection disrupted');
-    } else if (cur === 'failed' && !this.failedReported) {
+    } else if (cur === 'failed') {
+      this.onFailed(prev, cur, now);
+    }
+  }
+
+  /** The connection failed: before setup that is a setup failure, after it a drop. Once. */
+  private onFailed(prev: string | undefined, cur: string, now: number): void {
+    const ice = { prevIceConnectionState: prev ?? '', currIceConnectionState: cur };
+    if (!this.failedReported) {
       this.failedReported = true;
       const since = this.disruptedAt ?? this.checkingAt ?? this.addedAt;
       this.emit('iceFailed', { ...ice, delay: now - since });

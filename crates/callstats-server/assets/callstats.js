@@ -1241,6 +1241,10 @@ var __callstats = (() => {
       } else if (p === "iceConnectionState") {
         this.onIce(prev, cur, now);
       }
+      if (p === "connectionState" && cur === "failed") {
+        const ice = this.states.iceConnectionState;
+        this.onFailed(ice, ice ?? cur, now);
+      }
       if ((p === "signalingState" || p === "connectionState") && cur === "closed") this.terminate();
     }
     pairInfo(snap, id) {
@@ -1272,7 +1276,14 @@ var __callstats = (() => {
         this.state = "disrupted";
         this.emit("iceDisruptionStart", { ...ice, currIceCandidatePair: this.pairInfo(this.lastSnap) });
         this.notify("appConnectivityError", "ICE connection disrupted");
-      } else if (cur === "failed" && !this.failedReported) {
+      } else if (cur === "failed") {
+        this.onFailed(prev, cur, now);
+      }
+    }
+    /** The connection failed: before setup that is a setup failure, after it a drop. Once. */
+    onFailed(prev, cur, now) {
+      const ice = { prevIceConnectionState: prev ?? "", currIceConnectionState: cur };
+      if (!this.failedReported) {
         this.failedReported = true;
         const since = this.disruptedAt ?? this.checkingAt ?? this.addedAt;
         this.emit("iceFailed", { ...ice, delay: now - since });
