@@ -122,20 +122,25 @@ fn parse_as<'a, S: Deserialize<'a> + StatsMember>(
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ProtocolError::Malformed("expected a JSON object".into()));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let wire: Wire<S> = match serde_path_to_error::deserialize(de) {
+    // The common case, a valid body, is parsed without tracking paths; only a body that fails
+    // is parsed again with them, to name the offending field.
+    let wire: Wire<S> = match serde_json::from_slice(body) {
         Ok(w) => w,
-        Err(e) => {
-            let path = e.path().to_string();
-            let on_field = matches!(e.path().iter().next(), Some(serde_path_to_error::Segment::Map { .. }));
-            let inner = e.into_inner();
-            return Err(if inner.is_data() && on_field {
-                let expected = expected_type(&path);
-                ProtocolError::WrongType { field: path, expected }
-            } else {
-                ProtocolError::Malformed(inner.to_string())
-            });
-        }
+        Err(_) => match serde_path_to_error::deserialize::<_, Wire<S>>(&mut serde_json::Deserializer::from_slice(body))
+        {
+            Ok(w) => w,
+            Err(e) => {
+                let path = e.path().to_string();
+                let on_field = matches!(e.path().iter().next(), Some(serde_path_to_error::Segment::Map { .. }));
+                let inner = e.into_inner();
+                return Err(if inner.is_data() && on_field {
+                    let expected = expected_type(&path);
+                    ProtocolError::WrongType { field: path, expected }
+                } else {
+                    ProtocolError::Malformed(inner.to_string())
+                });
+            }
+        },
     };
     let local_id = wire.local_id.clone().ok_or_else(|| missing("localID"))?;
     let device_id = wire.device_id.clone().ok_or_else(|| missing("deviceID"))?;

@@ -5,9 +5,25 @@
 /// The zstd level: the fastest that still gives most of the ratio on JSON.
 const LEVEL: i32 = 1;
 
+thread_local! {
+    /// One compression context per thread: creating a zstd context costs more than compressing
+    /// a stats body, so request threads keep theirs.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Compresses a raw body for storage.
 pub fn compress(raw: &[u8]) -> Vec<u8> {
-    zstd::bulk::compress(raw, LEVEL).expect("zstd compression into a growable buffer cannot fail")
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Compressor::new(LEVEL).ok();
+        }
+        match slot.as_mut() {
+            Some(c) => c.compress(raw).expect("zstd compression into a growable buffer cannot fail"),
+            None => zstd::bulk::compress(raw, LEVEL).expect("zstd compression into a growable buffer cannot fail"),
+        }
+    })
 }
 
 /// Restores a raw body; `len` is the stored original length.
