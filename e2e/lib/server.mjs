@@ -16,17 +16,23 @@ export const BIN =
  * address, so a restarted server is found where the browser left it.
  */
 export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-e2e-')), listen = '127.0.0.1:0' } = {}) {
-  const database = `sqlite://${join(dir, 'callstats.db')}`;
+  const dbPath = join(dir, 'callstats.db');
+  const database = `sqlite://${dbPath}`;
   const child = spawn(BIN, ['serve', '--listen', listen, '--database', database], {
     env: { ...process.env, CALLSTATS_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = new Promise((r) => child.once('exit', r));
   const log = [];
   createInterface({ input: child.stderr }).on('line', (l) => log.push(l));
   const printed = {};
   const lines = createInterface({ input: child.stdout });
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log.join('\n')}`)), 20000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 20 s:\n${log.join('\n')}`));
+    }, 20000);
+    child.on('error', (err) => reject(new Error(`cannot run ${BIN} (build it with cargo build --bin callstats, or set CALLSTATS_BIN): ${err.message}`)));
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log.join('\n')}`)));
     lines.on('line', (line) => {
       const m = /^(Listening on|AppID:|AppSecret:|DashboardUser:|DashboardPassword:)\s*(.*)$/.exec(line);
@@ -40,10 +46,13 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-
   const cli = (...args) => execFileSync(BIN, [...args, '--database', database], { encoding: 'utf8' }).trim();
   const server = {
     base: printed['Listening on'],
+    baseURL: printed['Listening on'],
     appID: printed['AppID:'],
     appSecret: printed['AppSecret:'],
     dashboardPassword: printed['DashboardPassword:'],
     dir,
+    dbPath,
+    database,
     log,
     cli,
     adminToken: null,
@@ -53,14 +62,19 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-
       if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
       return res.json();
     },
-    /** Lines where the server refused a request. */
+    /** Lines where the server refused a request (it logs each one with the word "rejected"). */
     rejections() {
       return log.filter((l) => /rejected/.test(l));
+    },
+    /** Sends `signal` (SIGKILL: a crash) and resolves once the process is gone; the database stays. */
+    kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      return exited;
     },
     /** Stops the server; `keep` leaves its database for a restart. */
     async stop({ keep = false } = {}) {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      await exited;
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -165,6 +165,7 @@ export class Delivery {
             headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
             body: this.wireBody(item),
             timeoutMs: item.kind === 'stats' ? 20000 : 10000,
+            compress: true,
           })
         : { outcome: 'reject', status: 0, body: undefined, reason: 'no URL configured for ' + item.base };
     } catch (e) {

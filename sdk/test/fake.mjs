@@ -2,6 +2,7 @@
 // client's whole flow runs in node under mocked timers. The server side is deliberately small:
 // it answers what our Rust server answers and records every request for the assertions.
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { repoRoot } from './helpers.mjs';
 
@@ -38,6 +39,10 @@ export class FakeServer {
     const headers = Object.fromEntries(Object.entries(init.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
     let body;
     let form;
+    // Like the real server, take gzip-encoded bodies.
+    if (init.body && typeof init.body !== 'string' && headers['content-encoding'] === 'gzip') {
+      init = { ...init, body: gunzipSync(Buffer.from(init.body)).toString('utf8') };
+    }
     if (typeof init.body === 'string') {
       if ((headers['content-type'] || '').includes('json')) body = JSON.parse(init.body);
       else form = Object.fromEntries(new URLSearchParams(init.body));

@@ -149,8 +149,14 @@ test('a call from setup to termination', async () => {
   assert.equal(ov.quality, 'fair', '1000 kbps video is just under the 1024 kbps green line');
   assert.equal(cb.streams['111'].quality, 'excellent');
 
+  // Stats every 15 s show the conference alive: no userAlive while they flow.
+  assert.equal(server.of('userAlive').length, 0);
+  // On hold no stats are sent, so userAlive keeps the conference open (< 30 s apart).
+  assert.deepEqual(cs.sendFabricEvent(pc, cs.fabricEvent.fabricHold, 'conf /1'), { status: 'success' });
+  await advance(45000);
   const alive = server.of('userAlive');
-  assert.ok(alive.length >= 1 && alive.length <= 2, String(alive.length));
+  assert.ok(alive.length >= 1 && alive.length <= 3, String(alive.length));
+  assert.deepEqual(cs.sendFabricEvent(pc, cs.fabricEvent.fabricResume, 'conf /1'), { status: 'success' });
 
   assert.deepEqual(cs.sendFabricEvent(pc, cs.fabricEvent.audioMute, 'conf /1', { ssrc: 111 }), { status: 'success' });
   assert.deepEqual(cs.associateMstWithUserID(pc, 'carol', 'conf /1', '444', 'camera', 'v1'), { status: 'success' });

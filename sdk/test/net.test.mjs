@@ -93,3 +93,26 @@ test('clock offset uses the fastest round trip', () => {
   assert.equal(clockOffset([]), null);
   assert.equal(clockOffset([{ sent: 5, received: 1, server: 3 }]), null, 'time going backwards is no sample');
 });
+
+test('large bodies are gzipped when asked, small ones are not', async () => {
+  const { gunzipSync } = await import('node:zlib');
+  const seen = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    seen.push(init);
+    return new Response('{"status":"success"}', { status: 200 });
+  };
+  try {
+    const big = JSON.stringify({ stats: 'x'.repeat(5000) });
+    const r = await internals.request('http://127.0.0.1:1/v1/apps/1/conferences/c/u/stats', { method: 'POST', body: big, compress: true, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.outcome, 'ok');
+    assert.equal(seen[0].headers['Content-Encoding'], 'gzip');
+    assert.equal(gunzipSync(Buffer.from(seen[0].body)).toString('utf8'), big);
+    assert.ok(seen[0].body.byteLength < big.length / 10);
+    await internals.request('http://127.0.0.1:1/x', { method: 'POST', body: '{"a":1}', compress: true });
+    assert.equal(seen[1].body, '{"a":1}');
+    assert.equal(seen[1].headers?.['Content-Encoding'], undefined);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});

@@ -137,6 +137,17 @@ var __callstats = (() => {
   }
 
   // src/net/http.ts
+  var GZIP_MIN_BYTES = 1024;
+  async function gzip(text) {
+    const CS = globalThis.CompressionStream;
+    const R = globalThis.Response;
+    if (typeof CS !== "function" || typeof R !== "function" || typeof Blob !== "function") return void 0;
+    try {
+      return await new R(new Blob([text]).stream().pipeThrough(new CS("gzip"))).arrayBuffer();
+    } catch {
+      return void 0;
+    }
+  }
   var TOKEN_EXPIRED = "Token has expired";
   function classify(status, body) {
     const msg = body && typeof body["msg"] === "string" ? body["msg"] : "";
@@ -155,22 +166,31 @@ var __callstats = (() => {
     const timer = ctl ? setTimeout(() => ctl.abort(), opts.timeoutMs ?? 15e3) : void 0;
     try {
       const init = { method: opts.method ?? "GET", credentials: "omit", mode: "cors", cache: "no-store" };
-      if (opts.headers) init.headers = opts.headers;
-      if (opts.body !== void 0) init.body = opts.body;
+      const headers = { ...opts.headers ?? {} };
+      let body = opts.body;
+      if (opts.compress && opts.body !== void 0 && opts.body.length >= GZIP_MIN_BYTES) {
+        const packed = await gzip(opts.body);
+        if (packed) {
+          body = packed;
+          headers["Content-Encoding"] = "gzip";
+        }
+      }
+      if (opts.headers || headers["Content-Encoding"]) init.headers = headers;
+      if (body !== void 0) init.body = body;
       if (opts.keepalive) init.keepalive = true;
       if (ctl) init.signal = ctl.signal;
       const res = await f(url, init);
-      let body;
+      let answer;
       try {
         const text = await res.text();
         const parsed = text ? JSON.parse(text) : void 0;
-        body = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : void 0;
+        answer = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : void 0;
       } catch {
-        body = void 0;
+        answer = void 0;
       }
-      const outcome = classify(res.status, body);
-      const msg = body && (typeof body["msg"] === "string" ? body["msg"] : typeof body["errorReason"] === "string" ? body["errorReason"] : "");
-      const out = { outcome, status: res.status, body, reason: outcome === "ok" ? "" : `HTTP ${res.status}${msg ? ": " + msg : ""}` };
+      const outcome = classify(res.status, answer);
+      const msg = answer && (typeof answer["msg"] === "string" ? answer["msg"] : typeof answer["errorReason"] === "string" ? answer["errorReason"] : "");
+      const out = { outcome, status: res.status, body: answer, reason: outcome === "ok" ? "" : `HTTP ${res.status}${msg ? ": " + msg : ""}` };
       const ra = Number(res.headers && res.headers.get ? res.headers.get("Retry-After") : NaN);
       if (ra > 0) out.retryAfter = ra * 1e3;
       return out;
@@ -319,7 +339,8 @@ var __callstats = (() => {
           method: "POST",
           headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
           body: this.wireBody(item),
-          timeoutMs: item.kind === "stats" ? 2e4 : 1e4
+          timeoutMs: item.kind === "stats" ? 2e4 : 1e4,
+          compress: true
         }) : { outcome: "reject", status: 0, body: void 0, reason: "no URL configured for " + item.base };
       } catch (e) {
         res = { outcome: "retry", status: 0, body: void 0, reason: String(e) };
@@ -1833,7 +1854,7 @@ var __callstats = (() => {
 
   // src/client.ts
   var APP_LOG_LIMIT = 20 * 1024;
-  var USER_ALIVE_MS = 1e4;
+  var USER_ALIVE_MS = 2e4;
   var TICK_MS = 1e3;
   var defaultBase;
   function setDefaultBase(base) {
@@ -1991,6 +2012,7 @@ var __callstats = (() => {
       };
       if (gate) item.gate = gate;
       if (done) item.done = done;
+      if (eventType !== "userAlive") conf.lastAliveAt = Math.max(conf.lastAliveAt, item.createdAt);
       this.delivery.enqueue(item);
     }
     conference(id, remoteID) {

@@ -31,7 +31,12 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("token")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            HeaderName::from_static("token"),
+        ])
         .max_age(std::time::Duration::from_secs(3600));
     Router::new()
         .merge(collector::routes())

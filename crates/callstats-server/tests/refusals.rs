@@ -257,3 +257,34 @@ async fn openapi_documents_every_api_route() {
         assert!(routes.contains(r.path), "route {} missing from the OpenAPI description", r.path);
     }
 }
+
+#[tokio::test]
+async fn gzip_bodies_are_accepted_and_bombs_refused() {
+    use std::io::Write;
+    let s = TestServer::start().await;
+    let token = s.token("alice").await;
+    let uc = s.join(&token, CONF, "alice").await;
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let post = |body: Vec<u8>, encoding: &'static str| {
+        axum::http::Request::post(format!("/v1/apps/{}/conferences/{CONF}/{uc}/events/user/alive", s.app_id))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(axum::body::Body::from(body))
+            .expect("request")
+    };
+    let before = stored_events(&s).await;
+    assert_eq!(s.send(post(gz(alive().as_bytes()), "gzip")).await.status, StatusCode::OK);
+    assert_eq!(stored_events(&s).await, before + 1);
+    // 3 MiB of padding compresses to a few KB but must not be inflated past the limit.
+    let bomb = gz(format!("{{\"pad\":\"{}\"}}", "a".repeat(3 << 20)).as_bytes());
+    assert!(bomb.len() < 64 * 1024);
+    assert_eq!(s.send(post(bomb, "gzip")).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(s.send(post(b"not gzip".to_vec(), "gzip")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(s.send(post(alive().into_bytes(), "br")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(stored_events(&s).await, before + 1);
+}
