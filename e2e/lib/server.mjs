@@ -11,6 +11,17 @@ export const BIN =
   process.env.CALLSTATS_BIN ||
   join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'callstats-target'), 'debug', 'callstats');
 
+// Servers still running. When this process ends — normally, on a test timeout, or killed by
+// SIGINT/SIGTERM (Ctrl-C, `timeout`) — they are killed too, instead of living on as orphans.
+const running = new Set();
+process.on('exit', () => running.forEach((c) => c.kill('SIGKILL')));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    running.forEach((c) => c.kill('SIGKILL'));
+    process.kill(process.pid, signal);
+  });
+}
+
 /**
  * `dir` reuses a database (and its server key) from an earlier server; `listen` fixes the
  * address, so a restarted server is found where the browser left it.
@@ -22,7 +33,8 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-
     env: { ...process.env, CALLSTATS_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise((r) => child.once('exit', r));
+  running.add(child);
+  const exited = new Promise((r) => child.once('exit', r)).finally(() => running.delete(child));
   const log = [];
   createInterface({ input: child.stderr }).on('line', (l) => log.push(l));
   const printed = {};

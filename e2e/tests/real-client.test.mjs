@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
-import { startPageHost } from '../lib/pagehost.mjs';
+import { startPageHost, signEs256 } from '../lib/pagehost.mjs';
 import { launch } from '../lib/browser.mjs';
 
 const DEFAULT_CONFIG = { peerConnection: { iceTransportPolicy: 'all' }, media: { audio: true, video: { width: 640 } } };
@@ -57,6 +57,10 @@ async function callAndCheck({ server, host, conf, user, query }) {
   const page = await browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // With window.module defined before the bundle loads, nothing may go to callstats.io's own
+  // collector (PROTOCOL.md §6): every request stays on the page host or our server.
+  const elsewhere = [];
+  page.on('request', (r) => { if (!/^(http:\/\/127\.0\.0\.1:\d+\/|data:|blob:)/.test(r.url())) elsewhere.push(r.url()); });
   try {
     await page.goto(`${host.base}/real-client.html?server=${encodeURIComponent(server.base)}&app=${server.appID}` +
       `&conf=${encodeURIComponent(conf)}&user=${encodeURIComponent(user)}&${query}`);
@@ -152,6 +156,7 @@ async function callAndCheck({ server, host, conf, user, query }) {
     assert.ok(state.inits.length >= 1 && state.inits.every((i) => i.status === 'success'), JSON.stringify(state.inits));
     assert.deepEqual(state.defaultConfig, DEFAULT_CONFIG, "on('defaultConfig') got the app's setting");
     assert.deepEqual(pageErrors, []);
+    assert.deepEqual(elsewhere, [], 'requests that left loopback');
     return detail;
   } finally {
     await page.close();
@@ -201,6 +206,19 @@ test('the real callstats-js with a third-party ES256 token', { timeout: 150000 }
     const user = 'carol@example.com';
     await callAndCheck({ server, host, conf: 'e2e-jwt/1', user, query: 'jwt=1' });
     assertNothingRejected(server);
+
+    // The same claims signed by a key the app never registered are refused, in the form the
+    // client understands (REPORT_ERROR), and the refusal is logged: the check above can fail.
+    const now = Math.floor(Date.now() / 1000);
+    const forged = signEs256({ userID: user, appID: server.appID, keyID: 'k1', iat: now, nbf: now - 60, exp: now + 300, jti: 'forged' },
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const res = await fetch(`${server.base}/authenticate`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: `${user}@${server.appID}`, code: forged, grant_type: 'authorization_code' }),
+    });
+    const reply = await res.json();
+    assert.equal(reply['urn:x-callstats:auth:errorActions']?.[0]?.action, 2, JSON.stringify(reply));
+    assert.equal(server.rejections().length, 1, server.log.join('\n'));
   } finally {
     await host.close();
     await server.stop();

@@ -93,6 +93,15 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
     for (const s of ['initialized', 'fabricAdded', 'errorReported', 'fabricEvent', 'userFeedback', 'statsReceived', 'applicationLog', 'defaultConfig']) {
       assert.ok(done.includes(s), `integration step ${s} seen; done: ${done}`);
     }
+    // Once its only fabric is terminated, the conference closes with a scored summary.
+    const closed = await until('the conference to close', async () => {
+      const d = await server.api(path);
+      return d.status === 'closed' ? { ok: d } : { status: d.status };
+    }, 20000);
+    assert.equal(closed.summary.closeReason, 'allLeft');
+    assert.equal(typeof closed.summary.score, 'number');
+    assert.ok(closed.summary.fabrics[0].streams.length >= 2, 'stream summaries from the SDK\'s stats');
+
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(state.errors, []);
     assert.deepEqual(server.rejections(), []);

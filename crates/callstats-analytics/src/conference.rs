@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::fabric::{FabricState, FabricView};
 use crate::quality::{Direction, MediaKind, QualityLabel};
-use crate::score::{Score, combine, failed_setup, stream_score};
+use crate::score::{Score, combine, failed_setup, mostly_on_hold, stream_score};
 use crate::streams::StreamInterval;
 
 /// How long after its last measurement a conference is closed.
@@ -218,6 +218,12 @@ pub struct FabricSummary {
     pub relayed: Option<bool>,
     /// Time on hold, ms.
     pub hold_ms: f64,
+    /// Connectivity losses after setup.
+    pub disruptions: usize,
+    /// Their total length, ms (those that ended).
+    pub disrupted_ms: f64,
+    /// Selected candidate pair changes.
+    pub transport_switches: u32,
     /// Streams.
     pub streams: Vec<StreamSummary>,
     /// Score and reasons.
@@ -350,8 +356,7 @@ fn mean_of(intervals: &[&StreamInterval], f: impl Fn(&StreamInterval) -> Option<
 }
 
 fn summarize_stream(s: &StreamInput, hold: &[(f64, f64)]) -> StreamSummary {
-    let kept: Vec<&StreamInterval> =
-        s.intervals.iter().filter(|i| !hold.iter().any(|(a, b)| i.start_ms < *b && *a < i.end_ms)).collect();
+    let kept: Vec<&StreamInterval> = s.intervals.iter().filter(|i| !mostly_on_hold(i, hold)).collect();
     let duration_ms: f64 = kept.iter().map(|i| (i.end_ms - i.start_ms).max(0.0)).sum();
     let mut shares = LabelShares::default();
     for i in &kept {
@@ -396,12 +401,32 @@ pub fn summarize(
         .map(|f| {
             let streams: Vec<StreamSummary> = f.streams.iter().map(|s| summarize_stream(s, &f.hold)).collect();
             let never_set_up = f.view.setup_delay_ms.is_none() && f.view.failure_reason.is_some();
+            let disrupted_ms: f64 = f.view.disruptions.iter().filter_map(|d| d.duration_ms()).sum();
             let score = if never_set_up {
                 failed_setup(f.view.failure_reason.as_deref())
             } else {
                 let labels: Vec<String> =
                     streams.iter().map(|s| format!("{} {}", dir_word(s.direction), kind_word(s.kind))).collect();
-                combine(labels.iter().map(String::as_str).zip(streams.iter().map(|s| &s.score)), 5)
+                let mut score = combine(labels.iter().map(String::as_str).zip(streams.iter().map(|s| &s.score)), 5);
+                if !f.view.disruptions.is_empty() {
+                    // A lost connection hurts more than any stream metric shows: up to 2 points,
+                    // one per 15 s without connectivity.
+                    score.score = score.score.map(|v| (v - (disrupted_ms / 15_000.0).min(2.0)).max(0.0));
+                    score.reasons.insert(
+                        0,
+                        crate::score::Reason {
+                            metric: "disruption".into(),
+                            text: format!(
+                                "connection lost {}× for {} s",
+                                f.view.disruptions.len(),
+                                (disrupted_ms / 1000.0).round()
+                            ),
+                            value: disrupted_ms / 1000.0,
+                            duration_ms: disrupted_ms,
+                        },
+                    );
+                }
+                score
             };
             FabricSummary {
                 connection_id: f.connection_id.clone(),
@@ -413,6 +438,9 @@ pub fn summarize(
                 failure_reason: f.view.failure_reason.clone(),
                 relayed: f.relayed,
                 hold_ms: f.hold.iter().map(|(a, b)| (b - a).max(0.0)).sum(),
+                disruptions: f.view.disruptions.len(),
+                disrupted_ms,
+                transport_switches: f.view.transport_switches,
                 streams,
                 score,
             }

@@ -35,6 +35,23 @@ pub enum FabricSignal {
         changed: String,
         /// Its new state.
         new_state: String,
+        /// When, epoch ms.
+        at_ms: f64,
+    },
+    /// The client saw connectivity break after setup (iceDisruptionStart).
+    DisruptionStart {
+        /// When, epoch ms.
+        at_ms: f64,
+    },
+    /// Connectivity came back (iceDisruptionEnd).
+    DisruptionEnd {
+        /// When, epoch ms.
+        at_ms: f64,
+    },
+    /// The selected candidate pair changed (fabricTransportSwitch).
+    TransportSwitch {
+        /// Whether the new pair is relayed, when known.
+        relayed: Option<bool>,
     },
     /// Put on hold.
     Hold,
@@ -86,6 +103,27 @@ pub struct FabricView {
     pub failure_function: Option<String>,
     /// Last ICE connection state seen.
     pub ice_connection_state: Option<String>,
+    /// Periods without connectivity after setup.
+    pub disruptions: Vec<Disruption>,
+    /// How often the selected candidate pair changed.
+    pub transport_switches: u32,
+}
+
+/// A period without connectivity after the fabric was set up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disruption {
+    /// Start, epoch ms.
+    pub start_ms: f64,
+    /// End, epoch ms; `None` while still disrupted.
+    pub end_ms: Option<f64>,
+}
+
+impl Disruption {
+    /// Length, ms, when it ended.
+    pub fn duration_ms(&self) -> Option<f64> {
+        self.end_ms.map(|e| (e - self.start_ms).max(0.0))
+    }
 }
 
 impl Default for FabricView {
@@ -100,6 +138,8 @@ impl Default for FabricView {
             failure_reason: None,
             failure_function: None,
             ice_connection_state: None,
+            disruptions: Vec::new(),
+            transport_switches: 0,
         }
     }
 }
@@ -112,6 +152,18 @@ impl FabricView {
             v.apply(s);
         }
         v
+    }
+
+    fn disruption_start(&mut self, at: f64) {
+        if self.disruptions.last().is_none_or(|d| d.end_ms.is_some()) {
+            self.disruptions.push(Disruption { start_ms: at, end_ms: None });
+        }
+    }
+
+    fn disruption_end(&mut self, at: f64) {
+        if let Some(d) = self.disruptions.last_mut().filter(|d| d.end_ms.is_none()) {
+            d.end_ms = Some(at.max(d.start_ms));
+        }
     }
 
     /// Applies one signal.
@@ -139,11 +191,19 @@ impl FabricView {
                     self.state = FabricState::Failed;
                 }
             }
-            FabricSignal::StateChange { changed, new_state } => {
+            FabricSignal::StateChange { changed, new_state, at_ms } => {
                 if changed == "iceConnectionState" {
                     self.ice_connection_state = Some(new_state.clone());
+                    match new_state.as_str() {
+                        "disconnected" if self.setup_delay_ms.is_some() => self.disruption_start(*at_ms),
+                        "connected" | "completed" => self.disruption_end(*at_ms),
+                        _ => {}
+                    }
                 }
             }
+            FabricSignal::DisruptionStart { at_ms } => self.disruption_start(*at_ms),
+            FabricSignal::DisruptionEnd { at_ms } => self.disruption_end(*at_ms),
+            FabricSignal::TransportSwitch { .. } => self.transport_switches += 1,
             FabricSignal::Hold if !ended => self.state = FabricState::Hold,
             FabricSignal::Resume if matches!(self.state, FabricState::Hold) => self.state = FabricState::Established,
             FabricSignal::Dropped if !ended => self.state = FabricState::Dropped,
@@ -198,6 +258,28 @@ mod tests {
         v.apply(&FabricSignal::Terminated);
         v.apply(&FabricSignal::Hold);
         assert_eq!(v.state, FabricState::Terminated);
+    }
+
+    #[test]
+    fn disruptions_are_timed_and_switches_counted() {
+        let ice = |state: &str, at: f64| FabricSignal::StateChange {
+            changed: "iceConnectionState".into(),
+            new_state: state.into(),
+            at_ms: at,
+        };
+        let v = FabricView::fold(&[
+            ice("disconnected", 500.0), // before setup: not a disruption
+            setup(100.0),
+            ice("disconnected", 10_000.0),
+            FabricSignal::DisruptionStart { at_ms: 10_100.0 },
+            ice("connected", 14_000.0),
+            FabricSignal::TransportSwitch { relayed: Some(true) },
+            FabricSignal::DisruptionStart { at_ms: 20_000.0 },
+        ]);
+        assert_eq!(v.disruptions.len(), 2);
+        assert_eq!(v.disruptions[0].duration_ms(), Some(4_000.0));
+        assert_eq!(v.disruptions[1].end_ms, None);
+        assert_eq!(v.transport_switches, 1);
     }
 
     #[test]

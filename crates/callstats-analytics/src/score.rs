@@ -100,18 +100,21 @@ impl Acc {
     }
 }
 
-fn overlaps(start: f64, end: f64, excluded: &[(f64, f64)]) -> bool {
-    excluded.iter().any(|(a, b)| start < *b && *a < end)
+/// Whether an interval was mostly on hold: more than half of it inside `hold` periods. Such an
+/// interval says nothing about quality; a hold of a few milliseconds does not spoil the rest.
+pub fn mostly_on_hold(i: &StreamInterval, hold: &[(f64, f64)]) -> bool {
+    let held: f64 = hold.iter().map(|(a, b)| (b.min(i.end_ms) - a.max(i.start_ms)).max(0.0)).sum();
+    held * 2.0 > (i.end_ms - i.start_ms).max(0.0)
 }
 
-/// Scores a stream from its intervals; intervals overlapping `excluded` (hold) are left out.
+/// Scores a stream from its intervals; intervals mostly on hold (`excluded`) are left out.
 pub fn stream_score(kind: MediaKind, intervals: &[StreamInterval], excluded: &[(f64, f64)]) -> Score {
     let mut total = Acc::default();
     let (mut rtt, mut loss, mut jitter, mut conceal, mut fps, mut mos) =
         (Acc::default(), Acc::default(), Acc::default(), Acc::default(), Acc::default(), Acc::default());
     let mut frozen_ms = 0.0;
     let mut limited: Vec<(String, f64)> = Vec::new();
-    for i in intervals.iter().filter(|i| !overlaps(i.start_ms, i.end_ms, excluded)) {
+    for i in intervals.iter().filter(|i| !mostly_on_hold(i, excluded)) {
         let d = (i.end_ms - i.start_ms).max(0.0);
         total.add(interval_score(kind, i), d);
         if let Some(v) = i.rtt_ms.filter(|v| *v > RTT_MS) {
@@ -281,6 +284,14 @@ mod tests {
         assert_eq!(with_hold.score, Some(5.0));
         let without = stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), held], &[]);
         assert!(without.score.unwrap() < 4.0);
+    }
+
+    #[test]
+    fn a_brief_hold_does_not_hide_an_interval() {
+        let i = interval(0.0, 10_000.0);
+        assert!(!mostly_on_hold(&i, &[(4_000.0, 4_010.0)]));
+        assert!(mostly_on_hold(&i, &[(2_000.0, 20_000.0)]));
+        assert!(!mostly_on_hold(&i, &[(20_000.0, 30_000.0)]));
     }
 
     #[test]

@@ -27,7 +27,7 @@ fn field_str(v: &Value, k: &str) -> Option<String> {
 }
 
 /// What a stored event says about its fabric, if anything.
-pub(crate) fn signal(event_type: &str, body: &Value) -> Option<FabricSignal> {
+pub(crate) fn signal(event_type: &str, body: &Value, at_ms: f64) -> Option<FabricSignal> {
     let delay = body.get("delay").and_then(Value::as_f64);
     Some(match event_type {
         "fabricSetup" => FabricSignal::Setup {
@@ -44,6 +44,12 @@ pub(crate) fn signal(event_type: &str, body: &Value) -> Option<FabricSignal> {
         "fabricStateChange" => FabricSignal::StateChange {
             changed: field_str(body, "changedState")?,
             new_state: field_str(body, "newState")?,
+            at_ms,
+        },
+        "iceDisruptionStart" | "iceConnectionDisruptionStart" => FabricSignal::DisruptionStart { at_ms },
+        "iceDisruptionEnd" | "iceConnectionDisruptionEnd" => FabricSignal::DisruptionEnd { at_ms },
+        "fabricTransportSwitch" => FabricSignal::TransportSwitch {
+            relayed: body.get("relayType").and_then(Value::as_str).map(|r| !r.is_empty() && r != "none"),
         },
         "fabricHold" => FabricSignal::Hold,
         "fabricResume" => FabricSignal::Resume,
@@ -116,6 +122,11 @@ pub(crate) struct Analysis {
     pub participants: Vec<Participant>,
     pub fabrics: Vec<FabricInput>,
     pub series: Vec<StreamSeries>,
+    /// Every non-stats submission read for the analysis (events, custom stats, system status),
+    /// in time order, so a view built from it agrees with the analysis.
+    pub submissions: Vec<StoredSubmission>,
+    /// The stats submissions read for the analysis.
+    pub stats: Vec<StoredSubmission>,
 }
 
 impl Analysis {
@@ -162,7 +173,10 @@ impl Ingest {
             with_body: true,
             ..Default::default()
         };
-        let mut events = self.store.submissions(&query(vec![SubmissionKind::Event])).await?;
+        let mut events = self
+            .store
+            .submissions(&query(vec![SubmissionKind::Event, SubmissionKind::CustomStats, SubmissionKind::SystemStatus]))
+            .await?;
         let mut stats = self.store.submissions(&query(vec![SubmissionKind::Stats])).await?;
         let by_time = |a: &StoredSubmission, b: &StoredSubmission| {
             a.submission.timestamp_ms.total_cmp(&b.submission.timestamp_ms).then(a.id.cmp(&b.id))
@@ -177,7 +191,7 @@ impl Ingest {
         }
         let mut fabrics: BTreeMap<String, FabricAcc> = BTreeMap::new();
         let mut feedback = Vec::new();
-        for e in &events {
+        for e in events.iter().filter(|e| e.submission.kind == SubmissionKind::Event) {
             let s = &e.submission;
             let uc = s.uc_id.clone().unwrap_or_default();
             if s.event_type == "userLeft" {
@@ -194,7 +208,7 @@ impl Ingest {
             }
             let Some(conn) = &s.connection_id else { continue };
             let Some(body) = body_json(e) else { continue };
-            let Some(sig) = signal(&s.event_type, &body) else { continue };
+            let Some(sig) = signal(&s.event_type, &body, s.timestamp_ms) else { continue };
             lifecycle.fabric_seen(&uc, conn);
             let f = fabrics.entry(conn.clone()).or_default();
             f.uc_id = uc.clone();
@@ -278,7 +292,7 @@ impl Ingest {
                 }
             })
             .collect();
-        Ok(Analysis { row, feedback, lifecycle, participants, fabrics, series })
+        Ok(Analysis { row, feedback, lifecycle, participants, fabrics, series, submissions: events, stats })
     }
 
     /// Closes every conference that is due at the service clock's now: everyone left, or

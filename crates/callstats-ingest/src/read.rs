@@ -244,27 +244,11 @@ impl Ingest {
     /// samples, per-stream intervals, and its summary (the stored one once closed, a provisional
     /// one while ongoing).
     pub async fn conference_detail(&self, app: AppId, conf: &str) -> Result<ConferenceDetail, IngestError> {
-        let analysis = self.analyse(app, conf).await?;
-        let events = self
-            .store
-            .submissions(&SubmissionQuery {
-                app_id: app,
-                conf_id: Some(conf.to_owned()),
-                kinds: vec![SubmissionKind::Event, SubmissionKind::CustomStats, SubmissionKind::SystemStatus],
-                with_body: true,
-                ..Default::default()
-            })
-            .await?;
-        let stats = self
-            .store
-            .submissions(&SubmissionQuery {
-                app_id: app,
-                conf_id: Some(conf.to_owned()),
-                kinds: vec![SubmissionKind::Stats],
-                with_body: false,
-                ..Default::default()
-            })
-            .await?;
+        // One read of the conference serves both the analysis and the lists below, so the
+        // fabrics' states and the events shown always agree.
+        let mut analysis = self.analyse(app, conf).await?;
+        let events = std::mem::take(&mut analysis.submissions);
+        let stats = std::mem::take(&mut analysis.stats);
         let mut events: Vec<SubmissionView> = events.into_iter().map(|s| view(s, true)).collect::<Result<_, _>>()?;
         events.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp).then(a.id.cmp(&b.id)));
 

@@ -85,6 +85,16 @@ async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary
         ),
     )
     .await);
+    // Connectivity lost for 6 s mid-call.
+    for (t, ev) in [(22.0, "iceDisruptionStart"), (28.0, "iceDisruptionEnd")] {
+        ok(s.post(
+            &format!("{}/events/ice/status", base(&uc_a)),
+            Some(&alice),
+            None,
+            event("alice", ev, "c-ab", "bob", t, json!({})),
+        )
+        .await);
+    }
     for t in [0.0, 10.0, 20.0, 30.0, 40.0] {
         ok(s.post(&format!("{}/stats", base(&uc_a)), Some(&alice), None, stats_body(t).to_string()).await);
         s.clock.advance(1_000);
@@ -144,6 +154,10 @@ async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary
         summary["reasons"].as_array().unwrap().iter().map(|r| r["text"].as_str().unwrap()).collect();
     assert!(reasons.iter().any(|r| r.contains("IceConnectionFailure")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("loss 5.0 %")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("connection lost 1× for 6 s")), "{reasons:?}");
+    let fabric = summary["fabrics"].as_array().unwrap().iter().find(|f| f["connectionID"] == "c-ab").unwrap();
+    assert_eq!(fabric["disruptions"], 1);
+    assert_eq!(fabric["disruptedMs"], 6000.0);
     let score = summary["score"].as_f64().unwrap();
     assert!(score > 0.0 && score < 4.0, "{score}");
     let list = s.api(&format!("/api/v1/apps/{}/conferences", s.app_id)).await;
