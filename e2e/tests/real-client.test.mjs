@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { startPageHost, signEs256 } from '../lib/pagehost.mjs';
 import { launch } from '../lib/browser.mjs';
+import { sleep, until } from '../lib/wait.mjs';
 
 const DEFAULT_CONFIG = { peerConnection: { iceTransportPolicy: 'all' }, media: { audio: true, video: { width: 640 } } };
 // What the guide's steps make the client send; fabricTerminated comes after finish().
@@ -20,23 +21,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `fn` until it returns `{ ok: value }`; anything else is kept as the last diagnostic. */
-async function until(what, fn, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last && 'ok' in last) return last.ok;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.stack : JSON.stringify(last)?.slice(0, 2000)}`);
-}
 
 const confPath = (server, conf) => `/api/v1/apps/${server.appID}/conferences/${encodeURIComponent(conf)}`;
 const types = (detail) => detail.events.map((e) => e.eventType);

@@ -6,26 +6,12 @@ import { createServer } from 'node:net';
 import { startServer } from '../lib/server.mjs';
 import { startPageHost } from '../lib/pagehost.mjs';
 import { launch } from '../lib/browser.mjs';
+import { sleep, until } from '../lib/wait.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last && 'ok' in last) return last.ok;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.stack : JSON.stringify(last)?.slice(0, 2000)}`);
-}
 
 const freePort = () => new Promise((resolve) => {
   const s = createServer();

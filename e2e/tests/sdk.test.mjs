@@ -6,26 +6,12 @@ import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startPageHost } from '../lib/pagehost.mjs';
 import { launch } from '../lib/browser.mjs';
+import { sleep, until } from '../lib/wait.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last && 'ok' in last) return last.ok;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.stack : JSON.stringify(last)?.slice(0, 2000)}`);
-}
 
 const CONFIG = { peerConnection: { bundlePolicy: 'max-bundle' }, media: { audio: true, video: true } };
 
@@ -57,7 +43,7 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
     // The stats callback fires every 10 s; wait for one with numbers.
     const stats = await until('a stats callback with a bitrate', async () => {
       const all = await page.evaluate(() => window.e2e.stats);
-      const withRate = all.filter((s) => (s.mediaStreamTracks || []).some((t) => t.bitrate > 0));
+      const withRate = all.filter((s) => (s.mediaStreamTracks || []).some((t) => t.bitrate > 0 && t.mediaType === 'audio'));
       return withRate.length ? { ok: withRate[withRate.length - 1] } : { callbacks: all.length };
     }, 30000);
     await page.evaluate(() => window.e2e.finish());
@@ -72,21 +58,23 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
     assert.ok(state.inits.some((i) => i.status === 'success'), JSON.stringify(state.inits));
     assert.ok(state.steps.every((s) => s.result === 'success'), JSON.stringify(state.steps));
 
-    // The callback's numbers agree with the server's analysis of the same stream.
+    // The callback's numbers agree with the server's analysis of the same stream. Audio is
+    // compared: Opus runs at a steady rate, while video ramps up as bandwidth estimation warms,
+    // so a 10 s callback window and a 15 s submission window legitimately differ for video.
     assert.equal(stats.connectionState, 'online');
     assert.ok(['established', 'initializing'].includes(stats.fabricState), stats.fabricState);
     const after = await server.api(path);
     let compared = 0;
-    for (const t of stats.mediaStreamTracks.filter((t) => t.bitrate > 0)) {
+    for (const t of stats.mediaStreamTracks.filter((t) => t.bitrate > 0 && t.mediaType === 'audio')) {
       const series = after.streams.find((s) => String(s.ssrc) === String(t.ssrc));
       assert.ok(series, `server has the stream ${t.ssrc} the callback reported`);
       const rates = series.intervals.map((i) => i.bitrateKbps).filter((b) => b > 0).sort((a, b) => a - b);
       if (!rates.length) continue;
       const median = rates[Math.floor(rates.length / 2)];
-      assert.ok(t.bitrate > median / 2 && t.bitrate < median * 2, `ssrc ${t.ssrc}: callback ${t.bitrate} kbit/s, server median ${median}`);
+      assert.ok(Math.abs(t.bitrate - median) <= median * 0.5, `ssrc ${t.ssrc}: callback ${t.bitrate} kbit/s, server median ${median}`);
       compared += 1;
     }
-    assert.ok(compared >= 1, 'at least one stream compared');
+    assert.ok(compared >= 1, 'at least one audio stream compared');
 
     const progress = await server.api(`/api/v1/apps/${server.appID}/integration`);
     const done = progress.steps.filter((s) => s.done).map((s) => s.step);

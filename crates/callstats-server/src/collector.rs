@@ -135,26 +135,35 @@ async fn submit(
 }
 
 async fn precall_results(
-    State(ingest): State<AppState>,
-    Path(app): Path<String>,
+    state: State<AppState>,
+    app: Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, CollectorError> {
-    let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
-    ingest.precall(caller(&headers), &app, false, &bytes).await.map_err(fail(&uri))?;
-    Ok(accepted())
+    precall(state, app, uri, headers, body, false).await
 }
 
 async fn precall_notification(
+    state: State<AppState>,
+    app: Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, CollectorError> {
+    precall(state, app, uri, headers, body, true).await
+}
+
+async fn precall(
     State(ingest): State<AppState>,
     Path(app): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
+    notification: bool,
 ) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
-    ingest.precall(caller(&headers), &app, true, &bytes).await.map_err(fail(&uri))?;
+    ingest.precall(caller(&headers), &app, notification, &bytes).await.map_err(fail(&uri))?;
     Ok(accepted())
 }
 
