@@ -162,10 +162,10 @@ test('the real callstats-js (AppSecret flow) is accepted end to end', { timeout:
     await callAndCheck({ server, host, conf, user: 'alice', query: `secret=${encodeURIComponent(server.appSecret)}` });
 
     // The conference closes by itself once its only fabric is terminated, with a scored summary.
-    const closed = await until('the conference to close', async () => {
+    const closed = await until('the conference to close with a score', async () => {
       const d = await server.api(confPath(server, conf));
-      return d.status === 'closed' ? { ok: d } : { status: d.status };
-    }, 20000);
+      return d.status === 'closed' && typeof d.summary.score === 'number' ? { ok: d } : { status: d.status, score: d.summary.score };
+    }, 25000);
     assert.equal(closed.summary.closeReason, 'allLeft');
     assert.equal(typeof closed.summary.score, 'number');
     assertNothingRejected(server);

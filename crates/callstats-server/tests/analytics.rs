@@ -184,6 +184,17 @@ async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary
     assert_eq!(s.ingest.close_due().await.unwrap().len(), 1);
     let closed = s.api(&format!("/api/v1/apps/{}/conferences/{CONF}", s.app_id)).await;
     assert_eq!(closed["summary"]["closeReason"], "allLeft");
+    // A request that was in flight at the close reopens the conference, and the closer looks
+    // again at once rather than 30 s later.
+    ok(s.post(
+        &format!("{}/events/media/actions", base(&uc_a)),
+        Some(&alice),
+        None,
+        event("alice", "audioUnmute", "c-ab", "bob", 59.0, json!({})),
+    )
+    .await);
+    assert_eq!(s.api(&format!("/api/v1/apps/{}/conferences/{CONF}", s.app_id)).await["status"], "ongoing");
+    assert_eq!(s.ingest.close_due().await.unwrap().len(), 1);
 
     // The aggregates count it once, with its failure reason and setup delay.
     let agg = s.api(&format!("/api/v1/apps/{}/aggregates", s.app_id)).await;

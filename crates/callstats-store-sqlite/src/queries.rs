@@ -137,7 +137,10 @@ fn conference_key(
     let mut st = c
         .prepare_cached(
             "INSERT INTO conferences (app_id, conf_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-             ON CONFLICT (app_id, conf_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), closed_at = NULL
+             ON CONFLICT (app_id, conf_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
+                 -- Data arriving after the close (a request that was in flight) reopens the
+                 -- conference and asks the closer to look again soon, instead of in 30 s.
+                 ended_hint = CASE WHEN closed_at IS NULL THEN ended_hint ELSE 1 END, closed_at = NULL
              RETURNING id",
         )
         .map_err(db("conference"))?;
