@@ -16,6 +16,9 @@ use crate::{Caller, Ingest, IngestError};
 /// What `/authenticate` answers: a token, or a refusal with the body callstats-js understands.
 pub type AuthOutcome = Result<TokenReply, (AuthRefusal, Value)>;
 
+/// Items one batch request may carry.
+pub const MAX_BATCH_ITEMS: usize = 200;
+
 /// Where a submission belongs.
 #[derive(Clone, Copy)]
 struct Place<'a> {
@@ -200,6 +203,57 @@ impl Ingest {
         self.accept_at(app.id, conf, uc, route_path, body, self.now_ms()).await
     }
 
+    /// `POST …/{ucID}/batch`: several submissions of one participant in one request (an
+    /// extension of REST API v1 for our SDK). Each item is checked as if it had come alone;
+    /// the accepted ones are committed together before the answer, which gives each item's
+    /// outcome in order.
+    pub async fn submit_batch(
+        &self,
+        caller: Caller<'_>,
+        app_segment: &str,
+        conf: &str,
+        uc: &str,
+        body: &[u8],
+    ) -> Result<Vec<Result<(), IngestError>>, IngestError> {
+        #[derive(serde::Deserialize)]
+        struct Item<'a> {
+            route: String,
+            #[serde(borrow)]
+            body: &'a serde_json::value::RawValue,
+        }
+        #[derive(serde::Deserialize)]
+        struct Batch<'a> {
+            #[serde(borrow)]
+            items: Vec<Item<'a>>,
+        }
+        self.check_size(body)?;
+        let app = self.authorize(caller, app_segment).await?;
+        let batch: Batch<'_> = serde_json::from_slice(body).map_err(|e| match e.classify() {
+            // serde's message names the field: "missing field `items`", "invalid type … `route`".
+            serde_json::error::Category::Data => IngestError::BadRequest(format!("batch body: {e}")),
+            _ => IngestError::Protocol(ProtocolError::Malformed(e.to_string())),
+        })?;
+        if batch.items.len() > MAX_BATCH_ITEMS {
+            return Err(IngestError::BadRequest(format!("a batch holds at most {MAX_BATCH_ITEMS} items")));
+        }
+        let now = self.now_ms();
+        let mut writes = Vec::new();
+        let mut outcomes = Vec::with_capacity(batch.items.len());
+        for item in &batch.items {
+            match self.prepare_at(app.id, conf, uc, &item.route, item.body.get().as_bytes(), now).await {
+                Ok(w) => {
+                    writes.extend(w);
+                    outcomes.push(Ok(()));
+                }
+                Err(e) => outcomes.push(Err(e)),
+            }
+        }
+        if !writes.is_empty() {
+            self.store.write(writes).await?;
+        }
+        Ok(outcomes)
+    }
+
     /// A submission below a participant of an already authorised app, received at
     /// `received_at` (epoch ms).
     pub(crate) async fn accept_at(
@@ -211,6 +265,21 @@ impl Ingest {
         body: &[u8],
         received_at: i64,
     ) -> Result<(), IngestError> {
+        let writes = self.prepare_at(app_id, conf, uc, route_path, body, received_at).await?;
+        self.store.write(writes).await?;
+        Ok(())
+    }
+
+    /// Validates and converts one submission into the writes that store it, without writing.
+    async fn prepare_at(
+        &self,
+        app_id: AppId,
+        conf: &str,
+        uc: &str,
+        route_path: &str,
+        body: &[u8],
+        received_at: i64,
+    ) -> Result<Vec<Write>, IngestError> {
         let route = catalogue::route(route_path)
             .ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
         match self.participant_home(uc).await? {
@@ -262,8 +331,7 @@ impl Ingest {
         }
         let mut writes = vec![Write::Submission(sub)];
         writes.extend(step.and_then(|s| self.note_step(app_id, s)));
-        self.store.write(writes).await?;
-        Ok(())
+        Ok(writes)
     }
 
     /// `POST /v1/apps/{appID}/events/precall` and `/events/precallnotification`.

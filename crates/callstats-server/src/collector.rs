@@ -130,6 +130,23 @@ async fn submit(
     body: Body,
 ) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
+    if route == "batch" {
+        let outcomes = ingest.submit_batch(caller(&headers), &app, &conf, &uc, &bytes).await.map_err(fail(&uri))?;
+        let results: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|o| match o {
+                Ok(()) => serde_json::json!({"status": "success"}),
+                Err(e) => {
+                    let field = match e {
+                        IngestError::Protocol(p) => p.field(),
+                        _ => None,
+                    };
+                    serde_json::json!({"status": "error", "msg": e.to_string(), "field": field})
+                }
+            })
+            .collect();
+        return Ok(Json(serde_json::json!({"status": "success", "results": results})).into_response());
+    }
     ingest.submit(caller(&headers), &app, &conf, &uc, &route, &bytes).await.map_err(fail(&uri))?;
     Ok(accepted())
 }

@@ -288,3 +288,39 @@ async fn gzip_bodies_are_accepted_and_bombs_refused() {
     assert_eq!(s.send(post(alive().into_bytes(), "br")).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(stored_events(&s).await, before + 1);
 }
+
+#[tokio::test]
+async fn a_batch_commits_its_valid_items_and_reports_each() {
+    let s = TestServer::start().await;
+    let token = s.token("alice").await;
+    let uc = s.join(&token, CONF, "alice").await;
+    let before = stored_events(&s).await;
+    let ev = |t: &str| json!({"localID": "alice", "deviceID": "d", "timestamp": START_MS, "eventType": t, "connectionID": "c1", "remoteID": "bob"});
+    let batch = json!({"items": [
+        {"route": "events/media/actions", "body": ev("audioMute")},
+        {"route": "events/media/actions", "body": ev("fabricHold")},
+        {"route": "events/no/such", "body": ev("audioMute")},
+        {"route": "events/fabric/actions", "body": ev("fabricHold")},
+        {"route": "events/user/alive", "body": {"deviceID": "d", "timestamp": 1}}
+    ]});
+    let r = s
+        .post(&format!("/v1/apps/{}/conferences/{CONF}/{uc}/batch", s.app_id), Some(&token), None, batch.to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let statuses: Vec<&str> =
+        r.json["results"].as_array().expect("results").iter().map(|x| x["status"].as_str().expect("status")).collect();
+    assert_eq!(statuses, ["success", "error", "error", "success", "error"]);
+    assert_eq!(r.json["results"][1]["field"], "eventType");
+    assert_eq!(r.json["results"][4]["field"], "localID");
+    assert_eq!(stored_events(&s).await, before + 2);
+    // A batch needs the same token as single requests, and a well-formed envelope.
+    let r =
+        s.post(&format!("/v1/apps/{}/conferences/{CONF}/{uc}/batch", s.app_id), None, None, batch.to_string()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = s
+        .post(&format!("/v1/apps/{}/conferences/{CONF}/{uc}/batch", s.app_id), Some(&token), None, "{\"events\":[]}")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json["msg"].as_str().expect("msg").contains("items"));
+    assert_eq!(stored_events(&s).await, before + 2);
+}
