@@ -40,7 +40,11 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         say(&format!("DashboardUser: {user}"));
         say(&format!("DashboardPassword: {password}"));
     }
-    say(&format!("Dashboard: http://{addr}/"));
+    if callstats_server::missing_assets().contains(&"/") {
+        say(&format!("Dashboard: not built into this binary; the JSON API is at http://{addr}/api/v1/"));
+    } else {
+        say(&format!("Dashboard: http://{addr}/"));
+    }
     tracing::info!(%addr, app.id = demo, "callstats serving");
 
     // Conferences close 30 s after their last measurement; checking every 5 s keeps the
