@@ -222,6 +222,19 @@ export class CallstatsClient {
     };
   }
 
+  /** The last event time handed out. */
+  private lastStamp = 0;
+
+  /**
+   * Event time, strictly increasing: events made in the same millisecond (hold then resume)
+   * keep their order on the server, which sorts by time, whatever order concurrent requests
+   * commit in.
+   */
+  private stamp(): number {
+    this.lastStamp = Math.max(Date.now(), this.lastStamp + 0.001);
+    return this.lastStamp;
+  }
+
   private emit(
     conf: ConferenceState,
     eventType: string,
@@ -240,7 +253,7 @@ export class CallstatsClient {
       base: STATS_TYPES[eventType] ? 'stats' : 'events',
       route,
       body: { ...extra, ...this.common(eventType, fabric, conf) },
-      createdAt: createdAt ?? Date.now(),
+      createdAt: createdAt ?? this.stamp(),
     };
     if (gate) item.gate = gate;
     if (done) item.done = done;

@@ -47,6 +47,27 @@ export class FakeServer {
       if ((headers['content-type'] || '').includes('json')) body = JSON.parse(init.body);
       else form = Object.fromEntries(new URLSearchParams(init.body));
     }
+    // The batch extension: each item is handled as the request it stands for (and recorded so),
+    // and the answer lists their outcomes; a refused token or the network fails them all.
+    if (u.pathname.endsWith('/batch') && body && Array.isArray(body.items) && !this.down) {
+      const base = url.slice(0, url.length - '/batch'.length);
+      const single = { ...headers };
+      delete single['content-encoding'];
+      const results = [];
+      for (const item of body.items) {
+        const res = await this.fetch(`${base}/${item.route}`, { method: 'POST', headers: single, body: JSON.stringify(item.body), keepalive: init.keepalive });
+        const text = await res.text();
+        if (res.status === 401) return new Response(text, { status: 401 });
+        let parsed;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        results.push(res.ok && parsed && parsed.status === 'success' ? { status: 'success' } : { status: 'error', msg: (parsed && parsed.msg) || `HTTP ${res.status}` });
+      }
+      return new Response(JSON.stringify({ status: 'success', results }), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
     const rec = { method, path: u.pathname, url, headers, body, form, keepalive: !!init.keepalive, at: this.now(), eventType: body && body.eventType };
     this.requests.push(rec);
     const i = this.overrides.findIndex((o) => o.re.test(u.pathname));

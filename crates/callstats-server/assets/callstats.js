@@ -249,6 +249,7 @@ var __callstats = (() => {
   var TMP_CONFERENCE_ID = "csio-conf-id-tmp";
   var QUEUE_CAPACITY = 1e3;
   var MAX_IN_FLIGHT = 3;
+  var MAX_BATCH = 20;
   var IDLE_GIVE_UP = 8;
   var Delivery = class {
     constructor(session, hooks, now = Date.now) {
@@ -263,6 +264,8 @@ var __callstats = (() => {
       this.pumping = false;
       /** Whether the last exchange with the server worked (the callback's connectionState). */
       this.reachable = true;
+      /** Whether the server takes `…/batch`; cleared for good when it says it does not. */
+      this.batching = true;
     }
     enqueue(item) {
       const full = item;
@@ -313,8 +316,10 @@ var __callstats = (() => {
         let next = items.find((i) => i.route === "" && this.sendable(i, now));
         if (!next) next = items.find((i) => this.sendable(i, now));
         if (!next) break;
-        this.queue.remove(next);
-        void this.send(next, token);
+        const head = next;
+        const group = this.batching && head.base === "events" && head.route !== "" ? items.filter((i) => i.base === "events" && i.route !== "" && i.conf === head.conf && this.sendable(i, now)).slice(0, MAX_BATCH) : [head];
+        for (const i of group) this.queue.remove(i);
+        void (group.length > 1 ? this.sendBatch(group, token) : this.send(head, token));
       }
       let wake = Infinity;
       for (const i of this.queue.items) if (i.notBefore > now) wake = Math.min(wake, i.notBefore);
@@ -347,6 +352,43 @@ var __callstats = (() => {
       }
       this.inFlight--;
       this.settle(item, res, token);
+      this.pump();
+    }
+    async sendBatch(items, token) {
+      this.inFlight++;
+      const first = items[0];
+      const url = this.url({ ...first, route: "batch" });
+      let res;
+      try {
+        res = url ? await request(url, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+          body: JSON.stringify({ items: items.map((i) => ({ route: i.route, body: JSON.parse(this.wireBody(i)) })) }),
+          timeoutMs: 1e4,
+          compress: true
+        }) : { outcome: "reject", status: 0, body: void 0, reason: "no URL configured for events" };
+      } catch (e) {
+        res = { outcome: "retry", status: 0, body: void 0, reason: String(e) };
+      }
+      this.inFlight--;
+      const results = res.outcome === "ok" && res.body && Array.isArray(res.body["results"]) ? res.body["results"] : void 0;
+      if (results && results.length === items.length) {
+        items.forEach((item, k) => {
+          const r = results[k];
+          const ok2 = !!r && r["status"] === "success";
+          const msg = r && typeof r["msg"] === "string" ? r["msg"] : "refused";
+          this.settle(item, ok2 ? { outcome: "ok", status: 200, body: { status: "success" }, reason: "" } : { outcome: "reject", status: 400, body: r, reason: msg }, token);
+        });
+      } else if (res.outcome === "ok" || res.outcome === "reject" && (res.status === 404 || res.status === 405)) {
+        this.batching = false;
+        for (const i of [...items].reverse()) this.requeue(i);
+      } else {
+        this.settle(first, res, token);
+        for (const i of items.slice(1).reverse()) {
+          if (res.outcome === "reject") this.settle(i, res, token);
+          else this.requeue(i);
+        }
+      }
       this.pump();
     }
     requeue(item) {
@@ -1912,6 +1954,8 @@ var __callstats = (() => {
       this.initialized = false;
       this.proxyWarned = false;
       this.device = deviceId();
+      /** The last event time handed out. */
+      this.lastStamp = 0;
       this.session = new Session({
         init: (status, msg) => safe(this.initCallback, status, msg),
         authenticated: (first) => {
@@ -1997,6 +2041,15 @@ var __callstats = (() => {
         callstatsVersion: "callstats-sdk/" + VERSION
       };
     }
+    /**
+     * Event time, strictly increasing: events made in the same millisecond (hold then resume)
+     * keep their order on the server, which sorts by time, whatever order concurrent requests
+     * commit in.
+     */
+    stamp() {
+      this.lastStamp = Math.max(Date.now(), this.lastStamp + 1e-3);
+      return this.lastStamp;
+    }
     emit(conf, eventType, extra, fabric, createdAt, done) {
       const route = EVENT_ROUTES[eventType];
       if (!route) return;
@@ -2008,7 +2061,7 @@ var __callstats = (() => {
         base: STATS_TYPES[eventType] ? "stats" : "events",
         route,
         body: { ...extra, ...this.common(eventType, fabric, conf) },
-        createdAt: createdAt ?? Date.now()
+        createdAt: createdAt ?? this.stamp()
       };
       if (gate) item.gate = gate;
       if (done) item.done = done;
