@@ -1,6 +1,6 @@
 //! The browser assets served by the binary itself: the SDK at `/static/callstats.min.js` (so a
 //! page's script tag and its default server are one origin) and the dashboard. They are embedded
-//! at build time (see `build.rs`); nothing is read from disk at run time.
+//! at build time (`build.rs` says which were built); nothing is read from disk at run time.
 
 use axum::Router;
 use axum::http::{StatusCode, Uri, header};
@@ -9,7 +9,28 @@ use axum::routing::get;
 
 use crate::AppState;
 
-include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+/// A bundle's bytes when its build had run before the crate was compiled.
+macro_rules! bundle {
+    ($built:ident, $file:literal) => {{
+        #[cfg($built)]
+        let bytes: Option<&'static [u8]> = Some(include_bytes!(concat!("../assets/", $file)));
+        #[cfg(not($built))]
+        let bytes: Option<&'static [u8]> = None;
+        bytes
+    }};
+}
+
+const JS: &str = "application/javascript; charset=utf-8";
+
+/// Embedded assets: (URL path, bytes if built, content type).
+static ASSETS: &[(&str, Option<&[u8]>, &str)] = &[
+    ("/static/callstats.min.js", bundle!(built_sdk, "callstats.min.js"), JS),
+    ("/static/callstats.js", bundle!(built_sdk, "callstats.js"), JS),
+    ("/static/callstats.js.map", bundle!(built_sdk, "callstats.js.map"), "application/json"),
+    ("/", bundle!(built_dashboard, "dashboard/index.html"), "text/html; charset=utf-8"),
+    ("/assets/dashboard.js", bundle!(built_dashboard, "dashboard/dashboard.js"), JS),
+    ("/assets/dashboard.css", bundle!(built_dashboard, "dashboard/dashboard.css"), "text/css; charset=utf-8"),
+];
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/", get(serve)).route("/static/{file}", get(serve)).route("/assets/{file}", get(serve))
