@@ -147,3 +147,22 @@ async fn integration_progress_follows_the_guide() {
     let stats = steps["steps"].as_array().unwrap().iter().find(|st| st["step"] == "statsReceived").unwrap();
     assert!(stats["next"].as_str().unwrap().contains("collectLegacyStats"));
 }
+
+/// The binary under test carries the SDK and the dashboard (the test command builds both before
+/// cargo runs); a missing bundle would otherwise show up only as a 503 in production.
+#[tokio::test]
+async fn every_browser_bundle_is_embedded_and_served() {
+    assert_eq!(callstats_server::missing_assets(), Vec::<&str>::new(), "run npm run build in sdk/ and dashboard/");
+    let s = TestServer::start().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/assets/dashboard.js", "application/javascript"),
+        ("/assets/dashboard.css", "text/css"),
+        ("/static/callstats.min.js", "application/javascript"),
+    ] {
+        let r = s.send(Request::get(path).body(Body::empty()).expect("request")).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let ctype = r.headers["content-type"].to_str().expect("ascii content type");
+        assert!(ctype.starts_with(kind), "{path}: {ctype}");
+    }
+}
