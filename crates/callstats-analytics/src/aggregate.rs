@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What one closed conference contributes.
 #[derive(Debug, Clone, Default)]
@@ -41,19 +41,15 @@ pub struct Histogram {
     pub counts: Vec<u64>,
 }
 
-impl Histogram {
-    fn new(edges: &[f64], values: impl Iterator<Item = f64>) -> Self {
-        let mut counts = vec![0u64; edges.len().saturating_sub(1)];
-        for v in values {
-            let last = counts.len().saturating_sub(1);
-            if let Some(i) =
-                (0..counts.len()).find(|&i| v >= edges[i] && (v < edges[i + 1] || (i == last && v <= edges[i + 1])))
-            {
-                counts[i] += 1;
-            }
-        }
-        Histogram { edges: edges.to_vec(), counts }
-    }
+/// Edges of the conference-score histogram.
+const SCORE_EDGES: [f64; 6] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+/// Edges of the mean-MOS histogram.
+const MOS_EDGES: [f64; 7] = [1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5];
+
+/// The bucket of `v` among `edges` (the last bucket closed), if inside.
+fn bucket(edges: &[f64], v: f64) -> Option<usize> {
+    let n = edges.len().saturating_sub(1);
+    (0..n).find(|&i| v >= edges[i] && (v < edges[i + 1] || (i + 1 == n && v <= edges[i + 1])))
 }
 
 /// Setup-delay percentiles, ms.
@@ -112,35 +108,138 @@ pub struct Aggregates {
 
 /// Aggregates a set of conferences.
 pub fn aggregate(items: &[ConferenceFacts]) -> Aggregates {
-    let count = |f: &dyn Fn(&ConferenceFacts) -> bool| items.iter().filter(|c| f(c)).count() as u64;
-    let mut delays: Vec<f64> = items.iter().flat_map(|c| c.setup_delays.iter().copied()).collect();
-    delays.sort_by(f64::total_cmp);
-    let tally = |values: &mut dyn Iterator<Item = String>| {
-        let mut m = BTreeMap::new();
-        for v in values {
-            *m.entry(v).or_insert(0) += 1;
+    let mut p = Partial::default();
+    for c in items {
+        p.add(c);
+    }
+    p.finish()
+}
+
+/// The state of an aggregate before percentiles are taken: it merges, so a range's aggregate can
+/// be assembled from stored per-day partials plus the partial days at its ends, and gives the
+/// same figures as aggregating every conference at once (setup delays are kept exactly).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Partial {
+    total: u64,
+    ok: u64,
+    partially_failed: u64,
+    failed: u64,
+    no_fabrics: u64,
+    dropped: u64,
+    relayed: u64,
+    setup_delays: Vec<f64>,
+    failure_reasons: BTreeMap<String, u64>,
+    score_counts: Vec<u64>,
+    mos_counts: Vec<u64>,
+    feedback: BTreeMap<String, u64>,
+    browsers: BTreeMap<String, u64>,
+    oses: BTreeMap<String, u64>,
+}
+
+fn add_counts(into: &mut Vec<u64>, from: &[u64]) {
+    if into.len() < from.len() {
+        into.resize(from.len(), 0);
+    }
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+fn add_tally(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k).or_insert(0) += v;
+    }
+}
+
+fn count_in(counts: &mut Vec<u64>, edges: &[f64], v: f64) {
+    if let Some(i) = bucket(edges, v) {
+        counts.resize(edges.len() - 1, 0);
+        counts[i] += 1;
+    }
+}
+
+impl Partial {
+    /// Counts one conference.
+    pub fn add(&mut self, c: &ConferenceFacts) {
+        self.total += 1;
+        match c.setup_status.as_str() {
+            "ok" => self.ok += 1,
+            "partiallyFailed" => self.partially_failed += 1,
+            "failed" => self.failed += 1,
+            "noFabrics" => self.no_fabrics += 1,
+            _ => {}
         }
-        m
-    };
-    Aggregates {
-        total: items.len() as u64,
-        ok: count(&|c| c.setup_status == "ok"),
-        partially_failed: count(&|c| c.setup_status == "partiallyFailed"),
-        failed: count(&|c| c.setup_status == "failed"),
-        no_fabrics: count(&|c| c.setup_status == "noFabrics"),
-        dropped: count(&|c| c.dropped),
-        relayed: count(&|c| c.relayed),
-        setup_delay_ms: Percentiles {
-            p50: percentile(&delays, 50.0),
-            p90: percentile(&delays, 90.0),
-            p99: percentile(&delays, 99.0),
-        },
-        failure_reasons: tally(&mut items.iter().flat_map(|c| c.failure_reasons.iter().cloned())),
-        score_histogram: Histogram::new(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], items.iter().filter_map(|c| c.score)),
-        mos_histogram: Histogram::new(&[1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5], items.iter().filter_map(|c| c.avg_mos)),
-        feedback: tally(&mut items.iter().flat_map(|c| c.feedback.iter().map(|f| format!("{}", f.round() as i64)))),
-        browsers: tally(&mut items.iter().flat_map(|c| c.browsers.iter().cloned())),
-        oses: tally(&mut items.iter().flat_map(|c| c.oses.iter().cloned())),
+        self.dropped += u64::from(c.dropped);
+        self.relayed += u64::from(c.relayed);
+        self.setup_delays.extend_from_slice(&c.setup_delays);
+        let tally = |m: &mut BTreeMap<String, u64>, k: String| *m.entry(k).or_insert(0) += 1;
+        for r in &c.failure_reasons {
+            tally(&mut self.failure_reasons, r.clone());
+        }
+        for f in &c.feedback {
+            tally(&mut self.feedback, format!("{}", f.round() as i64));
+        }
+        for b in &c.browsers {
+            tally(&mut self.browsers, b.clone());
+        }
+        for o in &c.oses {
+            tally(&mut self.oses, o.clone());
+        }
+        if let Some(v) = c.score {
+            count_in(&mut self.score_counts, &SCORE_EDGES, v);
+        }
+        if let Some(v) = c.avg_mos {
+            count_in(&mut self.mos_counts, &MOS_EDGES, v);
+        }
+    }
+
+    /// Adds another partial (of conferences not counted here).
+    pub fn merge(&mut self, o: Partial) {
+        self.total += o.total;
+        self.ok += o.ok;
+        self.partially_failed += o.partially_failed;
+        self.failed += o.failed;
+        self.no_fabrics += o.no_fabrics;
+        self.dropped += o.dropped;
+        self.relayed += o.relayed;
+        self.setup_delays.extend(o.setup_delays);
+        add_tally(&mut self.failure_reasons, o.failure_reasons);
+        add_counts(&mut self.score_counts, &o.score_counts);
+        add_counts(&mut self.mos_counts, &o.mos_counts);
+        add_tally(&mut self.feedback, o.feedback);
+        add_tally(&mut self.browsers, o.browsers);
+        add_tally(&mut self.oses, o.oses);
+    }
+
+    /// The figures.
+    pub fn finish(mut self) -> Aggregates {
+        self.setup_delays.sort_by(f64::total_cmp);
+        let delays = &self.setup_delays;
+        let histogram = |edges: &[f64], mut counts: Vec<u64>| {
+            counts.resize(edges.len() - 1, 0);
+            Histogram { edges: edges.to_vec(), counts }
+        };
+        Aggregates {
+            total: self.total,
+            ok: self.ok,
+            partially_failed: self.partially_failed,
+            failed: self.failed,
+            no_fabrics: self.no_fabrics,
+            dropped: self.dropped,
+            relayed: self.relayed,
+            setup_delay_ms: Percentiles {
+                p50: percentile(delays, 50.0),
+                p90: percentile(delays, 90.0),
+                p99: percentile(delays, 99.0),
+            },
+            failure_reasons: self.failure_reasons,
+            score_histogram: histogram(&SCORE_EDGES, self.score_counts),
+            mos_histogram: histogram(&MOS_EDGES, self.mos_counts),
+            feedback: self.feedback,
+            browsers: self.browsers,
+            oses: self.oses,
+        }
     }
 }
 
@@ -177,5 +276,30 @@ mod tests {
         assert_eq!(a.feedback.get("1"), Some(&1));
         assert_eq!(a.browsers.get("Chrome"), Some(&11));
         assert_eq!(aggregate(&[]).setup_delay_ms, Percentiles::default());
+        assert_eq!(aggregate(&[]).score_histogram.counts, vec![0; 5]);
+    }
+
+    #[test]
+    fn partials_merged_through_json_equal_one_pass() {
+        let items: Vec<ConferenceFacts> = (0..40)
+            .map(|i| {
+                let mut c = facts(["ok", "partiallyFailed", "failed"][i % 3], (i % 6) as f64 * 0.9, &[i as f64 * 37.5]);
+                c.avg_mos = Some(1.0 + (i % 8) as f64 * 0.5);
+                c.feedback = vec![(i % 5 + 1) as f64];
+                c.failure_reasons = if i % 3 == 2 { vec![format!("Reason{}", i % 2)] } else { vec![] };
+                c.oses = vec![["Linux", "macOS"][i % 2].into()];
+                c.dropped = i % 7 == 0;
+                c
+            })
+            .collect();
+        let mut merged = Partial::default();
+        for chunk in items.chunks(9) {
+            let mut p = Partial::default();
+            chunk.iter().for_each(|c| p.add(c));
+            let stored = serde_json::to_string(&p).expect("serialise");
+            merged.merge(serde_json::from_str(&stored).expect("parse"));
+        }
+        assert_eq!(merged.finish(), aggregate(&items));
+        assert_eq!(aggregate(&items).score_histogram.counts.iter().sum::<u64>(), 40);
     }
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod aggregates;
 pub mod analysis;
 pub mod auth;
 mod collect;

@@ -141,7 +141,7 @@ async fn get_aggregates(
     State(ingest): State<AppState>,
     _admin: Admin,
     Path(app): Path<String>,
-    Query(filter): Query<callstats_ingest::analysis::AggregateFilter>,
+    Query(filter): Query<callstats_ingest::aggregates::AggregateFilter>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let app = app_id(&app).map_err(fail(&uri))?;

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use callstats_store::{
-    ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DeliveryAttempt, DueConference, Participant,
-    Result, Session, Store, StoreError, StoredSubmission, SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write,
+    ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DayRollup, DeliveryAttempt, DueConference,
+    Participant, Result, Session, Store, StoreError, StoredSubmission, SubmissionQuery, SummaryRecord, User,
+    WebhookDelivery, Write,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -180,6 +181,19 @@ impl Store for SqliteStore {
 
     async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>> {
         self.read(move |c| queries::summaries(c, app, from_ms, to_ms)).await
+    }
+
+    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>> {
+        self.read(move |c| queries::rollups(c, app, from_day, to_day)).await
+    }
+
+    async fn day_summaries(&self, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)> {
+        self.read(move |c| queries::day_summaries(c, app, day)).await
+    }
+
+    async fn put_rollup(&self, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
+        let doc = doc.to_owned();
+        self.writer.exec(move |c| queries::put_rollup(c, app, day, version, &doc)).await
     }
 
     async fn activity(&self, app: AppId) -> Result<Vec<ActivityRow>> {

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_accounts_activity.sql")),
     (5, include_str!("../migrations/0005_summary_facts.sql")),
     (6, include_str!("../migrations/0006_summary_docs.sql")),
+    (7, include_str!("../migrations/0007_day_rollups.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

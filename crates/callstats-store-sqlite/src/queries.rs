@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use callstats_store::{
-    ActivityRow, App, AppId, AppKey, AppSettings, ConferenceFilter, ConferenceRow, DeliveryAttempt, DueConference,
-    Participant, Result, Session, StoreError, StoredSubmission, Submission, SubmissionKind, SubmissionQuery,
-    SummaryRecord, User, WebhookDelivery, Write,
+    ActivityRow, App, AppId, AppKey, AppSettings, ConferenceFilter, ConferenceRow, DAY_MS, DayRollup, DeliveryAttempt,
+    DueConference, Participant, Result, Session, StoreError, StoredSubmission, Submission, SubmissionKind,
+    SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write, utc_day,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -451,6 +451,21 @@ pub(crate) fn close_conference(
         .optional()
         .map_err(db("close conference"))?;
     let Some(id) = id else { return Ok(false) };
+    // The rollups of the day it started on (and of the day a previous summary said) go stale.
+    let previous_start: Option<i64> = c
+        .query_row("SELECT start_ms FROM conference_summaries WHERE conference = ?1", [id], |r| r.get(0))
+        .optional()
+        .map_err(db("close conference"))?;
+    let mut days = vec![utc_day(s.start_ms)];
+    days.extend(previous_start.map(utc_day).filter(|d| *d != days[0]));
+    for day in days {
+        c.execute(
+            "INSERT INTO day_versions (app_id, day, version) VALUES (?1, ?2, 1)
+             ON CONFLICT (app_id, day) DO UPDATE SET version = version + 1",
+            params![s.app_id, day],
+        )
+        .map_err(db("close conference"))?;
+    }
     c.execute(
         "INSERT INTO conference_summaries (conference, app_id, closed_at, start_ms, end_ms, close_reason, setup_status,
              dropped, relayed, user_count, score, avg_mos, browsers, oses, facts)
@@ -620,6 +635,45 @@ pub(crate) fn summaries(c: &Connection, app: AppId, from: i64, to: i64) -> Resul
         .map_err(db("summaries"))?;
     let rows = st.query_map(params![app, from, to], summary_row).map_err(db("summaries"))?;
     rows.collect::<rusqlite::Result<_>>().map_err(db("summaries"))
+}
+
+pub(crate) fn rollups(c: &Connection, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT r.day, r.doc FROM day_rollups r
+             LEFT JOIN day_versions v ON v.app_id = r.app_id AND v.day = r.day
+             WHERE r.app_id = ?1 AND r.day >= ?2 AND r.day < ?3 AND r.version = COALESCE(v.version, 0)
+             ORDER BY r.day",
+        )
+        .map_err(db("rollups"))?;
+    let rows = st
+        .query_map(params![app, from_day, to_day], |r| Ok(DayRollup { day: r.get(0)?, doc: r.get(1)? }))
+        .map_err(db("rollups"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("rollups"))
+}
+
+/// The day's version and summaries, read in one transaction so they agree.
+pub(crate) fn day_summaries(c: &Connection, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)> {
+    let tx = c.unchecked_transaction().map_err(db("day summaries"))?;
+    let version: i64 = tx
+        .query_row("SELECT version FROM day_versions WHERE app_id = ?1 AND day = ?2", params![app, day], |r| r.get(0))
+        .optional()
+        .map_err(db("day summaries"))?
+        .unwrap_or(0);
+    let rows = summaries(&tx, app, day * DAY_MS, (day + 1) * DAY_MS)?;
+    tx.finish().map_err(db("day summaries"))?;
+    Ok((version, rows))
+}
+
+pub(crate) fn put_rollup(c: &Connection, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO day_rollups (app_id, day, version, doc) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app_id, day) DO UPDATE SET version = excluded.version, doc = excluded.doc
+         WHERE excluded.version >= day_rollups.version",
+        params![app, day, version, doc],
+    )
+    .map_err(db("store rollup"))?;
+    Ok(())
 }
 
 pub(crate) fn activity(c: &Connection, app: AppId) -> Result<Vec<ActivityRow>> {

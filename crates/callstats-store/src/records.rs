@@ -431,3 +431,20 @@ pub struct DeliveryAttempt {
     /// When this attempt finished, epoch ms.
     pub at: i64,
 }
+
+/// One day's aggregate partial, as the analytics serialised it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRollup {
+    /// UTC day: epoch ms divided by 86,400,000.
+    pub day: i64,
+    /// The partial, JSON.
+    pub doc: String,
+}
+
+/// Milliseconds in a UTC day (no leap seconds in epoch time).
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The UTC day an epoch-ms instant falls on.
+pub fn utc_day(epoch_ms: i64) -> i64 {
+    epoch_ms.div_euclid(DAY_MS)
+}

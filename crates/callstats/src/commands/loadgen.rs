@@ -392,3 +392,62 @@ impl Counters {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use callstats_ingest::aggregates::{AggregateFilter, AggregateReport};
+
+    use super::*;
+    use crate::database::DatabaseArgs;
+
+    /// The overview over generated days: assembled from day rollups it must equal a full scan
+    /// (a participant filter that admits everyone forces the scan), before the rollups exist,
+    /// once they are used, and after more conferences close on days already rolled up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn day_rollups_give_the_figures_of_a_full_scan() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db =
+            DatabaseArgs { database: format!("sqlite://{}", dir.path().join("c.db").display()), server_key_file: None };
+        let ingest = crate::commands::ingest(&db).expect("open");
+        let app = ingest.create_app("rollups").await.expect("app").0.id;
+        let history = |conferences, seed| HistoryArgs { app, conferences, days: 6, samples: 3, seed, parallel: 4 };
+        generate(ingest.clone(), &history(150, 3)).await.expect("history");
+
+        let now = ingest.now_ms();
+        let range =
+            AggregateFilter { from: Some(now - 7 * 86_400_000 + 3_600_000), to: Some(now), ..Default::default() };
+        let scan = AggregateFilter { min_users: Some(0), ..range.clone() };
+        let report = |f: AggregateFilter| {
+            let ingest = ingest.clone();
+            async move { ingest.aggregates(app, &f).await.expect("aggregates") }
+        };
+        let check = |rolled: &AggregateReport, scanned: &AggregateReport| {
+            assert_eq!(scanned.days_from_rollups, 0);
+            assert_eq!(rolled.aggregates, scanned.aggregates);
+        };
+
+        let first = report(range.clone()).await;
+        assert_eq!(first.aggregates.total, 150);
+        assert_eq!(first.days_from_rollups, 0, "nothing rolled up yet");
+        check(&first, &report(scan.clone()).await);
+        // The rollups are written in the background.
+        let mut cached = report(range.clone()).await;
+        for _ in 0..100 {
+            if cached.days_from_rollups == 6 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            cached = report(range.clone()).await;
+        }
+        assert_eq!(cached.days_from_rollups, 6, "six whole days in the range");
+        check(&cached, &report(scan.clone()).await);
+
+        // More conferences close on the same days (the generator reuses conference IDs, so some
+        // of them reopen and close again): the stale rollups are not used.
+        generate(ingest.clone(), &history(40, 4)).await.expect("more history");
+        let after = report(range.clone()).await;
+        assert!(after.aggregates.total > 150, "{}", after.aggregates.total);
+        assert!(after.days_from_rollups < 6, "{}", after.days_from_rollups);
+        check(&after, &report(scan).await);
+    }
+}

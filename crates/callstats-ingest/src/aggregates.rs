@@ -1,0 +1,142 @@
+//! The overview's aggregates over a time range of closed conferences.
+//!
+//! A 30-day range of a busy app covers ~100,000 summaries; reading them all for each page view
+//! costs half a second. Whole UTC days are instead read from stored per-day partials (built on
+//! first use, merged in memory), and only the partial days at the ends of the range are read
+//! summary by summary. A rollup is trusted only at the version its day had when it was built (a
+//! close moves it on, see the store), so the figures are the same as a full scan, on every node.
+//! Filters by participant (browser, OS, size) cut across days and take the full scan.
+
+use callstats_analytics::aggregate::{Aggregates, ConferenceFacts, Partial};
+use callstats_store::{AppId, DAY_MS, SummaryRecord, utc_day};
+use serde::Serialize;
+
+use crate::{Ingest, IngestError};
+
+/// Which closed conferences an aggregate covers.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateFilter {
+    /// Conferences that started at or after this, epoch ms (default: 7 days before `to`).
+    pub from: Option<i64>,
+    /// … and before this, epoch ms (default: now).
+    pub to: Option<i64>,
+    /// Only conferences with a participant on this browser.
+    pub browser: Option<String>,
+    /// Only conferences with a participant on this OS.
+    pub os: Option<String>,
+    /// Only conferences with at least this many users.
+    pub min_users: Option<u32>,
+    /// Only conferences with at most this many users.
+    pub max_users: Option<u32>,
+}
+
+impl AggregateFilter {
+    fn by_participant(&self) -> bool {
+        self.browser.is_some() || self.os.is_some() || self.min_users.is_some() || self.max_users.is_some()
+    }
+
+    fn admits(&self, r: &SummaryRecord) -> bool {
+        self.browser.as_ref().is_none_or(|b| r.browsers.iter().any(|x| x.eq_ignore_ascii_case(b)))
+            && self.os.as_ref().is_none_or(|o| r.oses.iter().any(|x| x.eq_ignore_ascii_case(o)))
+            && self.min_users.is_none_or(|m| r.user_count >= m)
+            && self.max_users.is_none_or(|m| r.user_count <= m)
+    }
+}
+
+/// Aggregates with the range they cover.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateReport {
+    /// Start of the range, epoch ms.
+    pub from: i64,
+    /// End of the range, epoch ms.
+    pub to: i64,
+    /// How many whole days came from stored rollups (the rest was read summary by summary).
+    pub days_from_rollups: u32,
+    /// The figures.
+    #[serde(flatten)]
+    pub aggregates: Aggregates,
+}
+
+/// What a stored summary contributes to an aggregate.
+fn facts(r: SummaryRecord) -> ConferenceFacts {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Facts {
+        setup_delays: Vec<f64>,
+        failure_reasons: Vec<String>,
+        feedback: Vec<f64>,
+    }
+    let facts: Facts = serde_json::from_str(&r.facts_json).unwrap_or_default();
+    ConferenceFacts {
+        setup_delays: facts.setup_delays,
+        failure_reasons: facts.failure_reasons,
+        feedback: facts.feedback,
+        setup_status: r.setup_status,
+        dropped: r.dropped,
+        relayed: r.relayed,
+        score: r.score,
+        avg_mos: r.avg_mos,
+        browsers: r.browsers,
+        oses: r.oses,
+    }
+}
+
+fn partial_of(records: Vec<SummaryRecord>, filter: &AggregateFilter) -> Partial {
+    let mut p = Partial::default();
+    for r in records.into_iter().filter(|r| filter.admits(r)) {
+        p.add(&facts(r));
+    }
+    p
+}
+
+impl Ingest {
+    /// Aggregates of an app's closed conferences.
+    pub async fn aggregates(&self, app: AppId, f: &AggregateFilter) -> Result<AggregateReport, IngestError> {
+        self.app(app).await?;
+        let to = f.to.unwrap_or_else(|| self.now_ms() + 1);
+        let from = f.from.unwrap_or(to - 7 * DAY_MS);
+        if from >= to {
+            return Err(IngestError::BadRequest("`from` must be before `to`".into()));
+        }
+        // Whole days inside the range; none when it is shorter than a day or filtered by participant.
+        let (first_day, end_day) = (utc_day(from + DAY_MS - 1), utc_day(to));
+        if f.by_participant() || first_day >= end_day {
+            let p = partial_of(self.store.summaries(app, from, to).await?, f);
+            return Ok(AggregateReport { from, to, days_from_rollups: 0, aggregates: p.finish() });
+        }
+        let mut total = partial_of(self.store.summaries(app, from, first_day * DAY_MS).await?, f);
+        total.merge(partial_of(self.store.summaries(app, end_day * DAY_MS, to).await?, f));
+        let mut stored = self.store.rollups(app, first_day, end_day).await?.into_iter().peekable();
+        let mut days_from_rollups = 0;
+        for day in first_day..end_day {
+            let cached = match stored.next_if(|r| r.day == day) {
+                // A rollup written by an older build that no longer parses is rebuilt.
+                Some(r) => serde_json::from_str::<Partial>(&r.doc).ok(),
+                None => None,
+            };
+            if let Some(p) = cached {
+                days_from_rollups += 1;
+                total.merge(p);
+                continue;
+            }
+            let (version, records) = self.store.day_summaries(app, day).await?;
+            let p = partial_of(records, f);
+            match serde_json::to_string(&p) {
+                // The page need not wait for the cache write; a failed one only costs a rebuild.
+                Ok(doc) => {
+                    let store = std::sync::Arc::clone(&self.store);
+                    tokio::spawn(async move {
+                        if let Err(e) = store.put_rollup(app, day, version, &doc).await {
+                            tracing::warn!(error = %e, app, day, "storing a day rollup failed");
+                        }
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "serialising a day rollup failed"),
+            }
+            total.merge(p);
+        }
+        Ok(AggregateReport { from, to, days_from_rollups, aggregates: total.finish() })
+    }
+}
