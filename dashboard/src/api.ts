@@ -29,6 +29,22 @@ export interface AppSettings {
   recommendedConfig: PcConfig | null;
   retentionDays: number | null;
   webhookUrl: string | null;
+  alerts: AlertThresholds;
+}
+
+/** Thresholds a closing conference is checked against (all optional). */
+export interface AlertThresholds {
+  minScore?: number | null;
+  minMos?: number | null;
+  maxSetupDelayMs?: number | null;
+  onSetupFailure?: boolean;
+  onDrop?: boolean;
+}
+
+/** A threshold a closed conference crossed. */
+export interface Alert {
+  kind: 'lowScore' | 'lowMos' | 'slowSetup' | 'setupFailure' | 'drop';
+  text: string;
 }
 
 export interface Conference {
@@ -205,6 +221,8 @@ export interface Summary {
   fabrics: FabricSummary[];
   score: number | null;
   reasons: Reason[];
+  /** Alert thresholds of the app this conference crossed when it closed (absent: none). */
+  alerts?: Alert[];
 }
 
 export interface ConferenceDetail {

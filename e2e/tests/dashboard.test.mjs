@@ -280,7 +280,39 @@ test('every page shows what the API says', { timeout: 180000 }, async (t) => {
       const secret = await page.locator('[data-testid=webhook-form] .secret-once input').inputValue();
       assert.ok(secret.length >= 16, secret);
       assert.equal((await server.api(`/api/v1/apps/${app}/settings`)).webhookUrl, 'http://127.0.0.1:9/hook');
+      // Alert thresholds: a bad one is refused by the server, good ones are stored.
+      await page.fill('#alert-score', '9');
+      await page.click('[data-testid=alerts-form] button[type=submit]');
+      await page.locator('[data-testid=alerts-form] .alert.error').waitFor();
+      assert.match(await page.locator('[data-testid=alerts-form] .alert.error').innerText(), /minScore must be between 0 and 5/);
+      await page.fill('#alert-score', '4.5');
+      await page.fill('#alert-setup', '0.001');
+      await page.check('#alert-failure');
+      await page.click('[data-testid=alerts-form] button[type=submit]');
+      await page.locator('[data-testid=alerts-form] .alert.ok').waitFor();
+      assert.deepEqual((await server.api(`/api/v1/apps/${app}/settings`)).alerts, { minScore: 4.5, minMos: null, maxSetupDelayMs: 1, onSetupFailure: true, onDrop: false });
       await shot(page, 'settings');
+    });
+
+    await t.test('a conference that crossed the thresholds says so on its page', async () => {
+      // More generated calls close under the thresholds just saved (some reuse earlier IDs).
+      server.cli('loadgen', 'history', '--app', server.appID, '--conferences', '4', '--days', '1', '--seed', '99', '--parallel', '2');
+      const closed = (await server.api(`/api/v1/apps/${app}/conferences?status=closed&limit=500`)).conferences;
+      const recent = closed.sort((a, b) => b.closedAt - a.closedAt).slice(0, 4);
+      let alerted;
+      for (const c of recent) {
+        const d = await server.api(`/api/v1/apps/${app}/conferences/${encodeURIComponent(c.confID)}`);
+        if (d.summary?.alerts?.length) {
+          alerted = d;
+          break;
+        }
+      }
+      assert.ok(alerted, 'a just-closed conference with a setup crossed 1 ms');
+      assert.ok(alerted.summary.alerts.some((a) => a.kind === 'slowSetup'));
+      await page.goto(`${server.base}/#/apps/${app}/conferences/${encodeURIComponent(alerted.confID)}`);
+      await page.locator('[data-testid=alerts]').waitFor();
+      assert.deepEqual(await page.locator('[data-testid=alerts] .alert-item').evaluateAll((els) => els.map((e) => e.dataset.kind)), alerted.summary.alerts.map((a) => a.kind));
+      await shot(page, 'conference-alerted', { fullPage: false });
     });
 
     await t.test('apps and keys: create an app (secret once), add a key, set origins', async () => {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::alerts::Alert;
+
 use crate::fabric::{FabricState, FabricView};
 use crate::quality::{Direction, MediaKind, QualityLabel};
 use crate::score::{Score, combine, failed_setup, mostly_on_hold, stream_score};
@@ -340,6 +342,9 @@ pub struct ConferenceSummary {
     /// Conference score and reasons.
     #[serde(flatten)]
     pub score: Score,
+    /// The app's alert thresholds this conference crossed (set when it closes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<Alert>,
 }
 
 fn mean_of(intervals: &[&StreamInterval], f: impl Fn(&StreamInterval) -> Option<f64>) -> Option<f64> {
@@ -503,6 +508,7 @@ pub fn summarize(
         relayed: fabrics.iter().any(|f| f.relayed == Some(true)),
         feedback: feedback.to_vec(),
         score: combine(labels.iter().map(String::as_str).zip(participant_summaries.iter().map(|p| &p.score)), 8),
+        alerts: Vec::new(),
         participants: participant_summaries,
         fabrics: fabric_summaries,
     }
@@ -523,7 +529,7 @@ fn kind_word(k: MediaKind) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fabric::FabricSignal;
 
@@ -545,8 +551,8 @@ mod tests {
         assert_eq!(l.close_reason(60_000), Some(CloseReason::AllLeft));
     }
 
-    #[test]
-    fn summary_counts_setups_and_failures() {
+    /// Alice and Bob: two connections set up in 200 and 400 ms, one of Bob's failed (ICE).
+    pub(crate) fn sample_summary() -> ConferenceSummary {
         let ok = FabricView::fold(&[FabricSignal::Setup {
             delay_ms: Some(200.0),
             usage: None,
@@ -590,14 +596,19 @@ mod tests {
                 os: None,
             },
         ];
-        let s = summarize(
+        summarize(
             &participants,
             &[fabric("a", "1", ok), fabric("b", "2", ok2), fabric("b", "3", failed)],
             0,
             60_000,
             Some(CloseReason::AllLeft),
             &[4.0],
-        );
+        )
+    }
+
+    #[test]
+    fn summary_counts_setups_and_failures() {
+        let s = sample_summary();
         assert_eq!(s.feedback, vec![4.0]);
         assert_eq!(s.setup_status, SetupStatus::PartiallyFailed);
         assert_eq!(s.user_count, 2);

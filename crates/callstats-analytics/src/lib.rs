@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod aggregate;
+pub mod alerts;
 pub mod conference;
 pub mod emodel;
 pub mod fabric;

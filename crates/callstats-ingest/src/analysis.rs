@@ -305,14 +305,18 @@ impl Ingest {
         for d in due {
             let analysis = self.analyse(d.app_id, &d.conf_id).await?;
             let Some(reason) = analysis.lifecycle.close_reason(now) else { continue };
-            let summary = analysis.summary(Some(reason));
+            let app = self.app(d.app_id).await?;
+            let settings = &app.settings;
+            let mut summary = analysis.summary(Some(reason));
+            summary.alerts = settings.alerts.check(&summary);
             let record = summary_record(d.app_id, &d.conf_id, now, &summary);
-            let webhook = self.app(d.app_id).await?.settings.webhook_url.clone().map(|url| {
+            let webhook = settings.webhook_url.clone().map(|url| {
                 let payload = serde_json::json!({
                     "event": "conferenceSummary",
                     "appID": d.app_id,
                     "confID": d.conf_id,
                     "closedAt": now,
+                    "alerts": summary.alerts,
                     "summary": summary,
                 });
                 (url, payload.to_string())

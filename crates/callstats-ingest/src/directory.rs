@@ -224,6 +224,9 @@ fn validate_settings(s: &AppSettings) -> Result<(), IngestError> {
     if s.retention_days == Some(0) {
         return bad("retentionDays must be at least 1".into());
     }
+    if let Some(problem) = s.alerts.problem() {
+        return bad(problem);
+    }
     Ok(())
 }
 

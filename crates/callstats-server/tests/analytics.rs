@@ -50,6 +50,8 @@ fn event(user: &str, event_type: &str, conn: &str, remote: &str, t: f64, extra: 
 #[tokio::test]
 async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary() {
     let s = TestServer::start().await;
+    let alerts = json!({"alerts": {"minScore": 4.9, "maxSetupDelayMs": 200, "onSetupFailure": true, "onDrop": true}});
+    s.ingest.patch_settings(s.app_id, &alerts).await.expect("alert thresholds");
     let alice = s.token("alice").await;
     let bob = s.token("bob").await;
     let uc_a = s.join(&alice, CONF, "alice").await;
@@ -184,6 +186,18 @@ async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary
     assert_eq!(s.ingest.close_due().await.unwrap().len(), 1);
     let closed = s.api(&format!("/api/v1/apps/{}/conferences/{CONF}", s.app_id)).await;
     assert_eq!(closed["summary"]["closeReason"], "allLeft");
+    // The app's thresholds it crossed: a 250 ms setup over 200 ms, a failed setup, and its
+    // score (lowered by the loss) under 4.9; nothing dropped.
+    let score = closed["summary"]["score"].as_f64().expect("scored");
+    assert!(score < 4.9, "{score}");
+    let kinds: Vec<&str> = closed["summary"]["alerts"]
+        .as_array()
+        .expect("alerts listed")
+        .iter()
+        .map(|a| a["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["lowScore", "slowSetup", "setupFailure"]);
+    assert_eq!(closed["summary"]["alerts"][1]["text"], "setup took 250 ms, over 200 ms");
     // A request that was in flight at the close reopens the conference, and the closer looks
     // again at once rather than 30 s later.
     ok(s.post(

@@ -102,6 +102,7 @@ async fn summaries_are_delivered_signed_and_retried() {
     assert_eq!(payload["event"], "conferenceSummary");
     assert_eq!(payload["confID"], "hooked");
     assert_eq!(payload["summary"]["userCount"], 1);
+    assert_eq!(payload["alerts"], json!([]), "no thresholds set, no alerts");
 }
 
 #[tokio::test]
@@ -138,6 +139,7 @@ async fn settings_are_validated_and_reach_the_sdk() {
         json!({"submissionIntervalMs": 5}),
         json!({"defaultConfig": {"pc": {}}}),
         json!({"retentionDays": 0}),
+        json!({"alerts": {"minScore": 7}}),
         json!({"webhookUrl": "http://x"}),
     ] {
         let r = s.send(patch(bad.clone())).await;

@@ -48,6 +48,9 @@ pub struct AppSettings {
     pub retention_days: Option<u32>,
     /// Where conference summaries are POSTed when a conference closes.
     pub webhook_url: Option<String>,
+    /// Thresholds a closing conference is checked against; crossed ones are listed in its
+    /// summary and webhook delivery.
+    pub alerts: callstats_analytics::alerts::Thresholds,
 }
 
 impl Default for AppSettings {
@@ -61,6 +64,7 @@ impl Default for AppSettings {
             recommended_config: None,
             retention_days: None,
             webhook_url: None,
+            alerts: Default::default(),
         }
     }
 }

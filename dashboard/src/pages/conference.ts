@@ -168,8 +168,17 @@ export async function renderConference(view: HTMLElement, r: Route, ctx: Ctx): P
     const fb = sm.feedback ?? [];
     const reasons = sm.reasons ?? [];
     const st = sm.fabricSetupTimes;
+    const alerts = sm.alerts ?? [];
     replace(
       summaryHost,
+      alerts.length
+        ? h(
+            'div.alert.error.conf-alerts',
+            { 'data-testid': 'alerts' },
+            h('strong', `Crossed ${alerts.length === 1 ? 'an alert threshold' : `${alerts.length} alert thresholds`}: `),
+            alerts.map((a, i) => h('span.alert-item', { 'data-kind': a.kind }, (i ? ' · ' : '') + a.text)),
+          )
+        : null,
       card(
         null,
         h(

@@ -198,6 +198,65 @@ export async function renderSettings(view: HTMLElement, _r: Route, ctx: Ctx): Pr
     }
   });
 
+  // ---- Alert thresholds
+  const minScore = h('input', { type: 'number', step: 'any', id: 'alert-score', placeholder: 'off' });
+  const minMos = h('input', { type: 'number', step: 'any', id: 'alert-mos', placeholder: 'off' });
+  const maxSetup = h('input', { type: 'number', step: 'any', id: 'alert-setup', placeholder: 'off' });
+  const onFailure = h('input', { type: 'checkbox', id: 'alert-failure' });
+  const onDrop = h('input', { type: 'checkbox', id: 'alert-drop' });
+  const fillAlerts = () => {
+    const a = current.alerts ?? {};
+    minScore.value = a.minScore == null ? '' : String(a.minScore);
+    minMos.value = a.minMos == null ? '' : String(a.minMos);
+    maxSetup.value = a.maxSetupDelayMs == null ? '' : String(a.maxSetupDelayMs / 1000);
+    onFailure.checked = !!a.onSetupFailure;
+    onDrop.checked = !!a.onDrop;
+  };
+  fillAlerts();
+  const alertMsg = h('div.form-msg');
+  const alertSubmit = h('button.btn.primary', { type: 'submit' }, 'Save thresholds');
+  const alertForm = h(
+    'form.stack-form',
+    { novalidate: true, 'data-testid': 'alerts-form' },
+    h(
+      'div.fields3',
+      h('label.field', { for: 'alert-score' }, h('span', 'Score below'), minScore, h('small.hint', '0 to 5; empty: off')),
+      h('label.field', { for: 'alert-mos' }, h('span', 'Audio MOS below'), minMos, h('small.hint', '1 to 5; empty: off')),
+      h('label.field', { for: 'alert-setup' }, h('span', 'Setup slower than (seconds)'), maxSetup, h('small.hint', 'slowest connection; empty: off')),
+    ),
+    h('label.check', onFailure, 'A connection failed to set up'),
+    h('label.check', onDrop, 'A connection dropped during the call'),
+    alertMsg,
+    h('div', alertSubmit),
+  );
+  alertForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    replace(alertMsg);
+    const num = (input: HTMLInputElement, what: string, scale = 1): number | null | Error => {
+      const t = input.value.trim();
+      if (t === '') return null;
+      const v = Number(t);
+      return Number.isFinite(v) ? v * scale : new Error(`${what} must be a number, or empty.`);
+    };
+    const wanted = {
+      minScore: num(minScore, 'The score threshold'),
+      minMos: num(minMos, 'The MOS threshold'),
+      maxSetupDelayMs: num(maxSetup, 'The setup-time threshold', 1000),
+      onSetupFailure: onFailure.checked,
+      onDrop: onDrop.checked,
+    };
+    const bad = Object.values(wanted).find((v) => v instanceof Error);
+    if (bad) return replace(alertMsg, errorBox(bad));
+    try {
+      // The whole object replaces the stored one; nulls switch a threshold off.
+      current = await busy(alertSubmit, () => api.patchSettings(app.appID, { alerts: wanted as Json }));
+      fillAlerts();
+      replace(alertMsg, okBox('Saved. Conferences closing from now on are checked against these.'));
+    } catch (err) {
+      replace(alertMsg, errorBox(err));
+    }
+  });
+
   // ---- Webhook
   const hookUrl = h('input', { type: 'url', id: 'set-webhook', placeholder: 'https://example.com/callstats-hook', value: current.webhookUrl ?? '' });
   const hookMsg = h('div.form-msg');
@@ -253,6 +312,7 @@ export async function renderSettings(view: HTMLElement, _r: Route, ctx: Ctx): Pr
     pageHead('Settings', { sub: `${app.name} · what clients send and what the server does with it` }),
     card('Data collection', collForm),
     card('Default configuration', cfgForm, { sub: 'Handed to clients so every call starts with the same RTCPeerConnection configuration and media constraints.' }),
+    card('Alert thresholds', alertForm, { sub: 'A closing conference that crosses one is marked on its page and in the webhook delivery (its "alerts" list).' }),
     card('Webhook', [hookForm, h('h3', 'Recent deliveries'), deliveryHost], { actions: refresh }),
   );
 }
