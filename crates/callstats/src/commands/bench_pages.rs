@@ -89,7 +89,9 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
         stored.len().max(args.conferences as usize),
         args.repeat
     );
-    println!("{:<28} {:>9} {:>9} {:>9} {:>10}", "page", "p50 ms", "p95 ms", "max ms", "bytes");
+    // The first request of each page is shown apart: it pays for cold caches (day rollups of the
+    // overview are built on first use and reused until a conference of that day closes).
+    println!("{:<28} {:>9} {:>9} {:>9} {:>9} {:>10}", "page", "first ms", "p50 ms", "p95 ms", "max ms", "bytes");
     let mut worst: f64 = 0.0;
     for (name, path) in &pages {
         let mut times = Vec::with_capacity(args.repeat);
@@ -104,11 +106,12 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
             anyhow::ensure!(status.is_success(), "{name}: HTTP {status}: {}", String::from_utf8_lossy(&body));
             bytes = body.len();
         }
+        let first = times[0];
         times.sort_by(f64::total_cmp);
         let p95 = percentile(&times, 95.0);
         worst = worst.max(p95);
         println!(
-            "{name:<28} {:>9.1} {:>9.1} {:>9.1} {bytes:>10}",
+            "{name:<28} {first:>9.1} {:>9.1} {:>9.1} {:>9.1} {bytes:>10}",
             percentile(&times, 50.0),
             p95,
             times[times.len() - 1]
