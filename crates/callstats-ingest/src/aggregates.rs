@@ -5,7 +5,9 @@
 //! first use, merged in memory), and only the partial days at the ends of the range are read
 //! summary by summary. A rollup is trusted only at the version its day had when it was built (a
 //! close moves it on, see the store), so the figures are the same as a full scan, on every node.
-//! Filters by participant (browser, OS, size) cut across days and take the full scan.
+//! A day's rollup holds one partial for everything and one per browser, per OS and per user
+//! count, so the overview's single filters are served from it too; a combination of filters
+//! (browser and OS, say) reads the summaries.
 
 use callstats_analytics::aggregate::{Aggregates, ConferenceFacts, Partial};
 use callstats_store::{AppId, DAY_MS, SummaryRecord, utc_day};
@@ -29,11 +31,62 @@ pub struct AggregateFilter {
     pub min_users: Option<u32>,
     /// Only conferences with at most this many users.
     pub max_users: Option<u32>,
+    /// Read every summary even where day rollups could answer (for checks and benchmarks; not
+    /// settable over HTTP).
+    #[serde(skip)]
+    pub force_scan: bool,
 }
 
+/// Which partials of a day rollup answer a filter.
+enum Parts {
+    /// One key.
+    Key(String),
+    /// Every `users:N` key with N in the range.
+    Users(u32, u32),
+}
+
+impl Parts {
+    fn admits(&self, key: &str) -> bool {
+        match self {
+            Parts::Key(k) => k == key,
+            Parts::Users(lo, hi) => {
+                key.strip_prefix("users:").and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| (*lo..=*hi).contains(&n))
+            }
+        }
+    }
+}
+
+/// The partials a summary is counted in.
+fn rollup_keys(r: &SummaryRecord) -> Vec<String> {
+    let mut keys = vec!["all".to_owned(), format!("users:{}", r.user_count)];
+    keys.extend(r.browsers.iter().map(|b| format!("browser:{}", b.to_ascii_lowercase())));
+    keys.extend(r.oses.iter().map(|o| format!("os:{}", o.to_ascii_lowercase())));
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The stored form of a day rollup; `v` changes whenever the layout does, and a rollup of
+/// another layout is rebuilt.
+#[derive(Serialize, serde::Deserialize)]
+struct DayDoc<P> {
+    v: u32,
+    parts: std::collections::BTreeMap<String, P>,
+}
+
+const DAY_DOC_VERSION: u32 = 1;
+
 impl AggregateFilter {
-    fn by_participant(&self) -> bool {
-        self.browser.is_some() || self.os.is_some() || self.min_users.is_some() || self.max_users.is_some()
+    /// The rollup partials that answer this filter, or `None` when only a scan can.
+    fn parts(&self) -> Option<Parts> {
+        let users = self.min_users.is_some() || self.max_users.is_some();
+        match (&self.browser, &self.os, users) {
+            (None, None, false) => Some(Parts::Key("all".into())),
+            (Some(b), None, false) => Some(Parts::Key(format!("browser:{}", b.to_ascii_lowercase()))),
+            (None, Some(o), false) => Some(Parts::Key(format!("os:{}", o.to_ascii_lowercase()))),
+            (None, None, true) => Some(Parts::Users(self.min_users.unwrap_or(0), self.max_users.unwrap_or(u32::MAX))),
+            _ => None,
+        }
     }
 
     fn admits(&self, r: &SummaryRecord) -> bool {
@@ -91,6 +144,33 @@ fn partial_of(records: Vec<SummaryRecord>, filter: &AggregateFilter) -> Partial 
     p
 }
 
+/// A day's rollup: every partial of its summaries.
+fn day_doc(records: Vec<SummaryRecord>) -> DayDoc<Partial> {
+    let mut parts = std::collections::BTreeMap::<String, Partial>::new();
+    parts.entry("all".into()).or_default();
+    for r in records {
+        let keys = rollup_keys(&r);
+        let f = facts(r);
+        for k in keys {
+            parts.entry(k).or_default().add(&f);
+        }
+    }
+    DayDoc { v: DAY_DOC_VERSION, parts }
+}
+
+/// The partial of a stored rollup that `parts` selects; `None` when it cannot be read.
+fn select(doc: &str, parts: &Parts) -> Option<Partial> {
+    let doc: DayDoc<&serde_json::value::RawValue> = serde_json::from_str(doc).ok()?;
+    if doc.v != DAY_DOC_VERSION {
+        return None;
+    }
+    let mut out = Partial::default();
+    for (_, raw) in doc.parts.iter().filter(|(k, _)| parts.admits(k)) {
+        out.merge(serde_json::from_str(raw.get()).ok()?);
+    }
+    Some(out)
+}
+
 impl Ingest {
     /// Aggregates of an app's closed conferences.
     pub async fn aggregates(&self, app: AppId, f: &AggregateFilter) -> Result<AggregateReport, IngestError> {
@@ -100,42 +180,41 @@ impl Ingest {
         if from >= to {
             return Err(IngestError::BadRequest("`from` must be before `to`".into()));
         }
-        // Whole days inside the range; none when it is shorter than a day or filtered by participant.
+        // Whole days inside the range; none when it is shorter than a day or the filter combines.
         let (first_day, end_day) = (utc_day(from + DAY_MS - 1), utc_day(to));
-        if f.by_participant() || first_day >= end_day {
+        let parts = f.parts().filter(|_| first_day < end_day && !f.force_scan);
+        let Some(parts) = parts else {
             let p = partial_of(self.store.summaries(app, from, to).await?, f);
             return Ok(AggregateReport { from, to, days_from_rollups: 0, aggregates: p.finish() });
-        }
+        };
         let mut total = partial_of(self.store.summaries(app, from, first_day * DAY_MS).await?, f);
         total.merge(partial_of(self.store.summaries(app, end_day * DAY_MS, to).await?, f));
         let mut stored = self.store.rollups(app, first_day, end_day).await?.into_iter().peekable();
         let mut days_from_rollups = 0;
         for day in first_day..end_day {
-            let cached = match stored.next_if(|r| r.day == day) {
-                // A rollup written by an older build that no longer parses is rebuilt.
-                Some(r) => serde_json::from_str::<Partial>(&r.doc).ok(),
-                None => None,
-            };
-            if let Some(p) = cached {
+            // A rollup of another layout (or unreadable) is rebuilt.
+            if let Some(p) = stored.next_if(|r| r.day == day).and_then(|r| select(&r.doc, &parts)) {
                 days_from_rollups += 1;
                 total.merge(p);
                 continue;
             }
             let (version, records) = self.store.day_summaries(app, day).await?;
-            let p = partial_of(records, f);
-            match serde_json::to_string(&p) {
+            let doc = day_doc(records);
+            match serde_json::to_string(&doc) {
                 // The page need not wait for the cache write; a failed one only costs a rebuild.
-                Ok(doc) => {
+                Ok(text) => {
                     let store = std::sync::Arc::clone(&self.store);
                     tokio::spawn(async move {
-                        if let Err(e) = store.put_rollup(app, day, version, &doc).await {
+                        if let Err(e) = store.put_rollup(app, day, version, &text).await {
                             tracing::warn!(error = %e, app, day, "storing a day rollup failed");
                         }
                     });
                 }
                 Err(e) => tracing::warn!(error = %e, "serialising a day rollup failed"),
             }
-            total.merge(p);
+            for (_, p) in doc.parts.into_iter().filter(|(k, _)| parts.admits(k)) {
+                total.merge(p);
+            }
         }
         Ok(AggregateReport { from, to, days_from_rollups, aggregates: total.finish() })
     }
