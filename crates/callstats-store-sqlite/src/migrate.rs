@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_summary_facts.sql")),
     (6, include_str!("../migrations/0006_summary_docs.sql")),
     (7, include_str!("../migrations/0007_day_rollups.sql")),
+    (8, include_str!("../migrations/0008_participants_by_user.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {
