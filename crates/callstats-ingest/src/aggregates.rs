@@ -76,6 +76,10 @@ struct DayDoc<P> {
 
 const DAY_DOC_VERSION: u32 = 1;
 
+/// How many whole days before today the rollup keeper keeps current: the overview's longest
+/// preset range.
+const ROLLUP_DAYS: i64 = 31;
+
 impl AggregateFilter {
     /// The rollup partials that answer this filter, or `None` when only a scan can.
     fn parts(&self) -> Option<Parts> {
@@ -198,24 +202,58 @@ impl Ingest {
                 total.merge(p);
                 continue;
             }
-            let (version, records) = self.store.day_summaries(app, day).await?;
-            let doc = day_doc(records);
-            match serde_json::to_string(&doc) {
-                // The page need not wait for the cache write; a failed one only costs a rebuild.
-                Ok(text) => {
-                    let store = std::sync::Arc::clone(&self.store);
-                    tokio::spawn(async move {
-                        if let Err(e) = store.put_rollup(app, day, version, &text).await {
-                            tracing::warn!(error = %e, app, day, "storing a day rollup failed");
-                        }
-                    });
-                }
-                Err(e) => tracing::warn!(error = %e, "serialising a day rollup failed"),
+            // The page need not wait for the cache write; a failed one only costs a rebuild.
+            let (version, doc) = self.build_day(app, day).await?;
+            if let Ok(text) = serde_json::to_string(&doc) {
+                let store = std::sync::Arc::clone(&self.store);
+                tokio::spawn(async move {
+                    if let Err(e) = store.put_rollup(app, day, version, &text).await {
+                        tracing::warn!(error = %e, app, day, "storing a day rollup failed");
+                    }
+                });
             }
             for (_, p) in doc.parts.into_iter().filter(|(k, _)| parts.admits(k)) {
                 total.merge(p);
             }
         }
         Ok(AggregateReport { from, to, days_from_rollups, aggregates: total.finish() })
+    }
+
+    /// A day's rollup from its summaries, with the version they were read at.
+    async fn build_day(&self, app: AppId, day: i64) -> Result<(i64, DayDoc<Partial>), IngestError> {
+        let (version, records) = self.store.day_summaries(app, day).await?;
+        Ok((version, day_doc(records)))
+    }
+
+    /// Rebuilds the stale day rollups of the last `ROLLUP_DAYS` whole days of every app, so the
+    /// overview rarely has to; returns how many were stored. Safe on several nodes at once: a
+    /// rollup is stored with the version it was read at and counts only while that is current.
+    pub async fn refresh_rollups(&self) -> Result<usize, IngestError> {
+        let today = utc_day(self.now_ms());
+        let mut stored = 0;
+        for app in self.store.apps().await? {
+            for day in self.store.stale_rollup_days(app.id, today - ROLLUP_DAYS, today).await? {
+                let (version, doc) = self.build_day(app.id, day).await?;
+                let text = serde_json::to_string(&doc).expect("a day rollup serialises");
+                self.store.put_rollup(app.id, day, version, &text).await?;
+                stored += 1;
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Runs `refresh_rollups` every `every` until the process ends; failures are logged and
+    /// retried on the next tick (the overview builds what is missing meanwhile).
+    pub async fn run_rollup_keeper(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match self.refresh_rollups().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(days = n, "day rollups refreshed"),
+                Err(e) => tracing::error!(error = %e, "refreshing day rollups failed"),
+            }
+        }
     }
 }

@@ -191,6 +191,10 @@ impl Store for SqliteStore {
         self.read(move |c| queries::day_summaries(c, app, day)).await
     }
 
+    async fn stale_rollup_days(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<i64>> {
+        self.read(move |c| queries::stale_rollup_days(c, app, from_day, to_day)).await
+    }
+
     async fn put_rollup(&self, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
         let doc = doc.to_owned();
         self.writer.exec(move |c| queries::put_rollup(c, app, day, version, &doc)).await

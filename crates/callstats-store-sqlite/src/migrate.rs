@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_summary_docs.sql")),
     (7, include_str!("../migrations/0007_day_rollups.sql")),
     (8, include_str!("../migrations/0008_participants_by_user.sql")),
+    (9, include_str!("../migrations/0009_day_versions_of_existing.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

@@ -652,6 +652,19 @@ pub(crate) fn rollups(c: &Connection, app: AppId, from_day: i64, to_day: i64) ->
     rows.collect::<rusqlite::Result<_>>().map_err(db("rollups"))
 }
 
+pub(crate) fn stale_rollup_days(c: &Connection, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<i64>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT v.day FROM day_versions v
+             LEFT JOIN day_rollups r ON r.app_id = v.app_id AND r.day = v.day
+             WHERE v.app_id = ?1 AND v.day >= ?2 AND v.day < ?3 AND (r.version IS NULL OR r.version <> v.version)
+             ORDER BY v.day",
+        )
+        .map_err(db("stale rollups"))?;
+    let rows = st.query_map(params![app, from_day, to_day], |r| r.get(0)).map_err(db("stale rollups"))?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db("stale rollups"))
+}
+
 /// The day's version and summaries, read in one transaction so they agree.
 pub(crate) fn day_summaries(c: &Connection, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)> {
     let tx = c.unchecked_transaction().map_err(db("day summaries"))?;

@@ -114,6 +114,9 @@ pub trait Store: Send + Sync + 'static {
     /// Summaries (as `summaries`, without `summary_json`) of conferences that started on `day`,
     /// with the day's version read in the same snapshot, for building its rollup.
     async fn day_summaries(&self, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)>;
+    /// Days in `from_day..to_day` where a conference closed and the rollup is missing or was
+    /// built at an older version, oldest first.
+    async fn stale_rollup_days(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<i64>>;
     /// Stores a day's rollup built from the summaries read at `version` (replacing an older one).
     /// `close_conference` moves the day's version on, which makes the rollup stale.
     async fn put_rollup(&self, app: AppId, day: i64, version: i64, doc: &str) -> Result<()>;

@@ -61,6 +61,13 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
             app
         }
     };
+    // What `serve`'s rollup keeper does within a minute of conferences closing.
+    let started = Instant::now();
+    let rebuilt = ingest.refresh_rollups().await?;
+    println!(
+        "rollup keeper: {rebuilt} stale day rollups rebuilt in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     let token = ingest.create_admin_token("bench").await?;
     let router = callstats_server::router(ingest.clone());
     let stored = ingest.list_conferences(app, &Default::default()).await?;
@@ -79,6 +86,17 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
         ("filter browser", format!("/api/v1/apps/{app}/conferences?browser=Firefox")),
         ("overview, 7 days", format!("/api/v1/apps/{app}/aggregates")),
         ("overview, 30 days", format!("/api/v1/apps/{app}/aggregates?from={}", ingest.now_ms() - 30 * 86_400_000)),
+        (
+            "overview, 30 days, Firefox",
+            format!("/api/v1/apps/{app}/aggregates?from={}&browser=Firefox", ingest.now_ms() - 30 * 86_400_000),
+        ),
+        (
+            "overview, 30 days, 2 filters",
+            format!(
+                "/api/v1/apps/{app}/aggregates?from={}&browser=Firefox&os=Linux",
+                ingest.now_ms() - 30 * 86_400_000
+            ),
+        ),
         ("conference detail", format!("/api/v1/apps/{app}/conferences/{}", enc(&some_conf))),
         ("integration progress", format!("/api/v1/apps/{app}/integration")),
         ("apps", "/api/v1/apps".to_owned()),

@@ -458,6 +458,7 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         check_all(|days| days == 6).await;
+        assert_eq!(ingest.refresh_rollups().await.expect("refresh"), 0, "nothing stale");
 
         // More conferences close on the same days (the generator reuses conference IDs, so some
         // of them reopen and close again): the stale rollups are not used.
@@ -466,5 +467,12 @@ mod tests {
         assert!(after.aggregates.total > 150, "{}", after.aggregates.total);
         assert!(after.days_from_rollups < 6, "{}", after.days_from_rollups);
         check_all(|days| days <= 6).await;
+
+        // More closes, then the keeper (before any page asks): it rebuilds what went stale, and
+        // the overview reads only rollups again.
+        generate(ingest.clone(), &history(20, 5)).await.expect("yet more history");
+        assert!(ingest.refresh_rollups().await.expect("refresh") > 0);
+        assert_eq!(ingest.refresh_rollups().await.expect("refresh"), 0);
+        check_all(|days| days == 6).await;
     }
 }

@@ -50,6 +50,9 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     // Conferences close 30 s after their last measurement; checking every 5 s keeps the
     // summary within 35 s of it.
     tokio::spawn(ingest.clone().run_closer(std::time::Duration::from_secs(5)));
+    // Day rollups of the overview are rebuilt within a minute of a late close, so pages rarely
+    // pay for it.
+    tokio::spawn(ingest.clone().run_rollup_keeper(std::time::Duration::from_secs(60)));
     // Webhooks are attempted within 2 s of being due; retention runs hourly.
     tokio::spawn(
         ingest.clone().run_background(std::time::Duration::from_secs(2), std::time::Duration::from_secs(3600)),
