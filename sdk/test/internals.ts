@@ -18,3 +18,4 @@ export { describeError, normaliseDevices, APP_LOG_LIMIT, CallstatsClient } from 
 export { Delivery, QUEUE_CAPACITY } from '../src/delivery';
 export { Session } from '../src/session';
 export { default as callstats } from '../src/factory';
+export * from '../src/stats/compact';

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use callstats_analytics::quality::{Direction, MediaKind};
 use callstats_analytics::streams::StreamSnapshot;
+use callstats_protocol::compact::CompactStream;
 use callstats_protocol::stats::{Report, parse_reports};
 use serde_json::Value;
 
@@ -121,6 +122,50 @@ pub fn extract(list: &[Report<'_>]) -> Vec<StreamSnapshot> {
     out
 }
 
+/// The streams of a resolved compact body (see `callstats_protocol::compact`): the same
+/// snapshots `extract` gives for the report list the SDK extracted them from.
+pub fn from_compact(streams: &[CompactStream]) -> Vec<StreamSnapshot> {
+    streams
+        .iter()
+        .filter_map(|s| {
+            let kind = match s.k.as_deref()? {
+                "a" => MediaKind::Audio,
+                "v" => MediaKind::Video,
+                _ => return None,
+            };
+            let direction = match s.d.as_deref()? {
+                "i" => Direction::Inbound,
+                "o" => Direction::Outbound,
+                _ => return None,
+            };
+            Some(StreamSnapshot {
+                ssrc: s.ssrc?,
+                kind,
+                direction,
+                timestamp_ms: s.t.unwrap_or(0.0),
+                codec: s.c.clone(),
+                fec: s.fec.unwrap_or(false),
+                bytes: s.b,
+                packets: s.p,
+                packets_lost: s.l,
+                remote_fraction_lost: s.fl,
+                jitter_s: s.j,
+                rtt_s: s.r,
+                frames: s.f,
+                width: s.w,
+                height: s.h,
+                freeze_count: s.fc,
+                freeze_duration_s: s.fd,
+                concealed_samples: s.cs,
+                total_samples: s.ts,
+                jitter_buffer_delay_s: s.bd,
+                jitter_buffer_emitted: s.be,
+                quality_limitation: s.q.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Chrome's legacy `ssrc` report (string values, `goog*` names, RTT and jitter in ms).
 fn legacy(r: &Report<'_>) -> Option<StreamSnapshot> {
     let kind = media(r)?;
@@ -214,6 +259,43 @@ mod tests {
         assert_eq!(snapshots_from_json(&stats.to_string()), snapshots(&stats));
         assert!(snapshots_from_json("not json").is_empty());
         assert!(snapshots_from_json("[1, \"x\", {\"type\": \"inbound-rtp\"}]").is_empty());
+    }
+
+    /// The SDK's two formats of the same recorded Chromium getStats() sequences
+    /// (`sdk/scripts/compact-fixture.mjs`), with one lost submission and one forgotten base:
+    /// resolving the compact chain as the collector does gives the very snapshots, hence the
+    /// same intervals, as the report lists.
+    #[test]
+    fn compact_bodies_give_the_same_streams_and_intervals_as_report_lists() {
+        use callstats_analytics::streams::StreamTracker;
+        use callstats_protocol::compact;
+        for name in ["chromium-steady.json", "chromium-downscale.json"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/wire/compact").join(name);
+            let v: Value = serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("fixture JSON");
+            let subs = v["submissions"].as_array().expect("submissions");
+            let mut held: HashMap<u64, Vec<CompactStream>> = HashMap::new();
+            let (mut full_tracks, mut compact_tracks) = (HashMap::new(), HashMap::new());
+            let (mut deltas, mut intervals) = (0, 0);
+            for sub in subs.iter().filter(|s| s["delivered"] == true) {
+                let full = snapshots(&sub["stats"]);
+                let body = compact::parse(sub["compact"].to_string().as_bytes()).expect("compact body");
+                deltas += usize::from(!body.is_keyframe());
+                let base = body.base.and_then(|b| held.get(&b)).map(Vec::as_slice);
+                let streams = body.resolve(base).expect("every base of a delivered delta was delivered");
+                let compacted = from_compact(&streams);
+                held.insert(body.seq, streams);
+                assert!(!full.is_empty());
+                assert_eq!(compacted, full, "{name} seq {}", body.seq);
+                for (f, c) in full.into_iter().zip(compacted) {
+                    let fi = full_tracks.entry(f.ssrc).or_insert_with(StreamTracker::default).push(f);
+                    let ci = compact_tracks.entry(c.ssrc).or_insert_with(StreamTracker::default).push(c);
+                    assert_eq!(fi, ci, "{name}");
+                    intervals += usize::from(fi.is_some());
+                }
+            }
+            assert!(deltas >= subs.len() - 4, "{name}: mostly deltas, got {deltas} of {}", subs.len());
+            assert!(intervals > 20, "{name}: {intervals} intervals");
+        }
     }
 
     #[test]

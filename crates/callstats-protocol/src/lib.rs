@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod compact;
 pub mod envelope;
 pub mod reply;
 pub mod stats;
