@@ -137,10 +137,23 @@ impl Ingest {
     }
 
     /// Deletes raw stats samples past each app's retention. Returns how many.
+    ///
+    /// Retention is per app but time partitions (PostgreSQL) are shared: a partition is dropped
+    /// only when it is older than every app's cutoff (so none when an app keeps everything), and
+    /// the apps with a shorter retention have their rows deleted from the newer partitions.
     pub async fn apply_retention(&self) -> Result<u64, IngestError> {
         let now = self.now_ms();
         let mut total = 0;
-        for app in self.store.apps().await? {
+        let apps = self.store.apps().await?;
+        let cutoffs: Option<Vec<i64>> =
+            apps.iter().map(|a| a.settings.retention_days.map(|d| now - i64::from(d) * 86_400_000)).collect();
+        if let Some(oldest) = cutoffs.and_then(|c| c.into_iter().min()) {
+            let dropped = self.store.drop_raw_partitions(oldest).await?;
+            if dropped > 0 {
+                tracing::info!(partitions = dropped, "retention dropped partitions of raw samples");
+            }
+        }
+        for app in apps {
             if let Some(days) = app.settings.retention_days {
                 let before = now - i64::from(days) * 86_400_000;
                 let n = self.store.delete_raw_samples(app.id, before).await?;

@@ -444,7 +444,7 @@ pub(crate) fn close_conference(
 ) -> Result<bool> {
     let id: Option<i64> = c
         .query_row(
-            "SELECT id FROM conferences WHERE app_id = ?1 AND conf_id = ?2 AND last_seen = ?3",
+            "SELECT id FROM conferences WHERE app_id = ?1 AND conf_id = ?2 AND last_seen = ?3 AND closed_at IS NULL",
             params![s.app_id, s.conf_id, expected_last_seen],
             |r| r.get(0),
         )

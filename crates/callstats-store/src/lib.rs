@@ -102,6 +102,13 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes raw stats samples of `app` received before `before_ms` in closed conferences;
     /// returns how many.
     async fn delete_raw_samples(&self, app: AppId, before_ms: i64) -> Result<u64>;
+    /// Drops whole time partitions of raw stats samples received before `before_ms` (a cutoff
+    /// that every app's retention has passed), except those holding samples of an open
+    /// conference; returns how many partitions. Backends without partitions do nothing.
+    async fn drop_raw_partitions(&self, before_ms: i64) -> Result<u64> {
+        let _ = before_ms;
+        Ok(0)
+    }
     /// A closed conference's summary.
     async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>>;
     /// Summaries of conferences that started in `[from_ms, to_ms)`, without `summary_json`.

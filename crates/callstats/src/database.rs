@@ -6,17 +6,20 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use callstats_ingest::ServerKey;
 use callstats_store::Store;
+use callstats_store_postgres::PostgresStore;
 use callstats_store_sqlite::SqliteStore;
 
 /// Options every subcommand shares.
 #[derive(Debug, clap::Args)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://RELATIVE/PATH.db`, `sqlite:///ABSOLUTE/PATH.db` (created if
-    /// missing), or `postgres://…` (not yet supported).
+    /// missing), or `postgres://USER:PASSWORD@HOST:PORT/DB` (several nodes may share one; the
+    /// schema is migrated on start).
     #[arg(long, global = true, env = "CALLSTATS_DATABASE", default_value = "sqlite://./data/callstats.db")]
     pub database: String,
     /// File holding the server key that seals app secrets and signs tokens (created if missing).
-    /// Default: `server.key` beside the SQLite file. Every node of one deployment needs the same key.
+    /// Default: `server.key` beside the SQLite file; required with PostgreSQL. Every node of one
+    /// deployment needs the same key.
     #[arg(long, global = true, env = "CALLSTATS_SERVER_KEY_FILE")]
     pub server_key_file: Option<PathBuf>,
 }
@@ -26,6 +29,8 @@ pub struct DatabaseArgs {
 pub enum Backend {
     /// An SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database (the URL as given).
+    Postgres(String),
 }
 
 pub fn parse_url(url: &str) -> anyhow::Result<Backend> {
@@ -36,22 +41,37 @@ pub fn parse_url(url: &str) -> anyhow::Result<Backend> {
         return Ok(Backend::Sqlite(PathBuf::from(path)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("PostgreSQL is not supported by this build yet; use an sqlite:// URL");
+        return Ok(Backend::Postgres(url.to_owned()));
     }
-    bail!("unsupported database URL `{url}`: expected sqlite://PATH")
+    bail!("unsupported database URL `{url}`: expected sqlite://PATH or postgres://…")
 }
 
 /// Opens the store and loads the server key.
 pub fn open(args: &DatabaseArgs) -> anyhow::Result<(Arc<dyn Store>, ServerKey)> {
-    let Backend::Sqlite(path) = parse_url(&args.database)?;
-    let store = SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
-    let key_path = match &args.server_key_file {
-        Some(p) => p.clone(),
-        None => path.parent().map(|d| d.join("server.key")).unwrap_or_else(|| PathBuf::from("server.key")),
+    let (store, key_path): (Arc<dyn Store>, PathBuf) = match parse_url(&args.database)? {
+        Backend::Sqlite(path) => {
+            let store =
+                SqliteStore::open(&path).with_context(|| format!("opening SQLite database {}", path.display()))?;
+            let key_path = match &args.server_key_file {
+                Some(p) => p.clone(),
+                None => path.parent().map(|d| d.join("server.key")).unwrap_or_else(|| PathBuf::from("server.key")),
+            };
+            (Arc::new(store), key_path)
+        }
+        Backend::Postgres(url) => {
+            let Some(key_path) = args.server_key_file.clone() else {
+                bail!("--server-key-file is required with PostgreSQL: every node must use the same key file");
+            };
+            // Subcommands open the store from inside the runtime; the pool needs it to connect.
+            let store =
+                tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(PostgresStore::open(&url)))
+                    .context("opening PostgreSQL database")?;
+            (Arc::new(store), key_path)
+        }
     };
     let key =
         ServerKey::load_or_create(&key_path).with_context(|| format!("loading server key {}", key_path.display()))?;
-    Ok((Arc::new(store), key))
+    Ok((store, key))
 }
 
 #[cfg(test)]
@@ -64,6 +84,9 @@ mod tests {
         assert_eq!(parse_url("sqlite://./data/x.db").unwrap(), Backend::Sqlite("./data/x.db".into()));
         assert!(parse_url("sqlite://").is_err());
         assert!(parse_url("mysql://x").is_err());
-        assert!(parse_url("postgres://localhost/x").unwrap_err().to_string().contains("PostgreSQL"));
+        assert_eq!(
+            parse_url("postgres://u@localhost/x").unwrap(),
+            Backend::Postgres("postgres://u@localhost/x".into())
+        );
     }
 }
