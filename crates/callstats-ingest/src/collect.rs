@@ -1,10 +1,13 @@
 //! The write path: authorise, validate, normalise, compress, commit.
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use callstats_protocol::ProtocolError;
 use callstats_protocol::auth::{AuthForm, TokenReply, auth_error_body};
 use callstats_protocol::catalogue::{self, Category, KindSpec};
+use callstats_protocol::compact::{self, CompactBody, CompactError, CompactStream};
+use callstats_protocol::envelope::Envelope;
 use callstats_protocol::envelope::{self, ParsedBody};
 use callstats_store::codec;
 use callstats_store::{App, AppId, Participant, Submission, SubmissionKind, Write};
@@ -18,6 +21,47 @@ pub type AuthOutcome = Result<TokenReply, (AuthRefusal, Value)>;
 
 /// Items one batch request may carry.
 pub const MAX_BATCH_ITEMS: usize = 200;
+
+/// Resolved streams of recent compact stats submissions, per participant and fabric: the bases
+/// later deltas name. Memory only, by design: a base this node does not hold (a restart, another
+/// node, an eviction) is answered `KeyframeRequired` and the SDK sends a keyframe, so nothing
+/// here needs to be durable or shared, and evicting is always safe.
+#[derive(Default)]
+pub(crate) struct CompactBases {
+    fabrics: Mutex<HashMap<(String, String), Held>>,
+}
+
+/// The resolved streams of a fabric's latest submissions, by seq, oldest first.
+type Held = VecDeque<(u64, Arc<Vec<CompactStream>>)>;
+
+/// Bases kept per fabric: the SDK deltas against its latest acknowledged submission, and at most
+/// a few are in flight.
+const BASES_PER_FABRIC: usize = 4;
+/// Fabrics remembered before the map is emptied (a few KB each).
+const MAX_FABRICS: usize = 20_000;
+
+impl CompactBases {
+    fn get(&self, uc: &str, connection: &str, seq: u64) -> Option<Arc<Vec<CompactStream>>> {
+        let fabrics = self.fabrics.lock().expect("no panics while the lock is held");
+        let held = fabrics.get(&(uc.to_owned(), connection.to_owned()))?;
+        held.iter().find(|(s, _)| *s == seq).map(|(_, streams)| streams.clone())
+    }
+
+    fn put(&self, uc: &str, connection: &str, seq: u64, streams: Arc<Vec<CompactStream>>) {
+        let mut fabrics = self.fabrics.lock().expect("no panics while the lock is held");
+        if fabrics.len() >= MAX_FABRICS {
+            fabrics.clear();
+        }
+        let held = fabrics.entry((uc.to_owned(), connection.to_owned())).or_default();
+        if held.iter().any(|(s, _)| *s == seq) {
+            return;
+        }
+        held.push_back((seq, streams));
+        if held.len() > BASES_PER_FABRIC {
+            held.pop_front();
+        }
+    }
+}
 
 /// Where a submission belongs.
 #[derive(Clone, Copy)]
@@ -195,7 +239,7 @@ impl Ingest {
         route_path: &str,
         body: &[u8],
     ) -> Result<(), IngestError> {
-        if catalogue::route(route_path).is_none() {
+        if route_path != compact::ROUTE && catalogue::route(route_path).is_none() {
             return Err(IngestError::NotFound(format!("no such route: {route_path}")));
         }
         self.check_size(body)?;
@@ -280,8 +324,10 @@ impl Ingest {
         body: &[u8],
         received_at: i64,
     ) -> Result<Vec<Write>, IngestError> {
-        let route = catalogue::route(route_path)
-            .ok_or_else(|| IngestError::NotFound(format!("no such route: {route_path}")))?;
+        let route = catalogue::route(route_path);
+        if route.is_none() && route_path != compact::ROUTE {
+            return Err(IngestError::NotFound(format!("no such route: {route_path}")));
+        }
         match self.participant_home(uc).await? {
             Some((a, c)) if a == app_id && c == conf => {}
             _ => {
@@ -290,6 +336,9 @@ impl Ingest {
                 )));
             }
         }
+        let Some(route) = route else {
+            return self.prepare_compact(Place { app: app_id, conf: Some(conf), uc: Some(uc) }, body, received_at);
+        };
         // With analytics on, a stats body's reports are read while it is validated, and reduced to
         // stream snapshots stored beside it.
         let mut derived = None;
@@ -332,6 +381,40 @@ impl Ingest {
         let mut writes = vec![Write::Submission(sub)];
         writes.extend(step.and_then(|s| self.note_step(app_id, s)));
         Ok(writes)
+    }
+
+    /// A compact stats body (`…/{ucID}/stats/compact`, see `callstats_protocol::compact`): resolved
+    /// against the base it names, stored as the keyframe it resolves to (so the stored body
+    /// stands alone, like every other), with the same stream snapshots a report list gives.
+    fn prepare_compact(&self, place: Place<'_>, body: &[u8], received_at: i64) -> Result<Vec<Write>, IngestError> {
+        let uc = place.uc.unwrap_or_default();
+        let parsed = compact::parse(body)?;
+        let base = parsed.base.and_then(|b| self.compact_bases.get(uc, &parsed.connection_id, b));
+        let streams = parsed.resolve(base.as_deref().map(Vec::as_slice)).map_err(|e| match e {
+            CompactError::Protocol(p) => IngestError::Protocol(p),
+            other => IngestError::KeyframeRequired(other.to_string()),
+        })?;
+        let snaps = crate::normalise::from_compact(&streams);
+        let streams = Arc::new(streams);
+        let keyframe = CompactBody { base: None, s: streams.as_ref().clone(), ..parsed };
+        let raw = serde_json::to_vec(&keyframe).expect("a compact body serialises");
+        let envelope = ParsedBody {
+            envelope: Envelope {
+                local_id: keyframe.local_id.clone(),
+                device_id: keyframe.device_id.clone(),
+                timestamp: keyframe.timestamp,
+                event_type: "stats".into(),
+                remote_id: keyframe.remote_id.clone(),
+                connection_id: Some(keyframe.connection_id.clone()),
+                sdk_version: keyframe.sdk_version.clone(),
+            },
+            value: None,
+        };
+        let mut sub = self.submission(place, SubmissionKind::Stats, &envelope, &raw, false);
+        sub.received_at_ms = received_at;
+        sub.derived = Some(serde_json::to_string(&snaps).expect("snapshots serialise"));
+        self.compact_bases.put(uc, &keyframe.connection_id, keyframe.seq, streams);
+        Ok(vec![Write::Submission(sub)])
     }
 
     /// `POST /v1/apps/{appID}/events/precall` and `/events/precallnotification`.
@@ -486,6 +569,21 @@ fn associates_tracks(body: Option<&Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_bases_keep_the_latest_few_per_fabric() {
+        let bases = CompactBases::default();
+        let streams = |n: u32| Arc::new(vec![CompactStream { i: n, ..CompactStream::default() }]);
+        for seq in 1..=(BASES_PER_FABRIC as u64 + 1) {
+            bases.put("uc", "pc1", seq, streams(seq as u32));
+        }
+        assert!(bases.get("uc", "pc1", 1).is_none(), "the oldest is evicted");
+        assert_eq!(bases.get("uc", "pc1", 2).expect("held")[0].i, 2);
+        assert!(bases.get("uc", "pc2", 2).is_none(), "per fabric");
+        assert!(bases.get("other", "pc1", 2).is_none(), "per participant");
+        bases.put("uc", "pc1", 2, streams(99));
+        assert_eq!(bases.get("uc", "pc1", 2).expect("held")[0].i, 2, "a retried seq keeps what was resolved first");
+    }
 
     #[test]
     fn truncates_long_logs_on_char_boundaries() {

@@ -112,6 +112,9 @@ pub enum IngestError {
     /// Deployment problem (server key, stored data).
     #[error("{0}")]
     Config(String),
+    /// A compact stats delta names a base this node does not hold; the client sends a keyframe.
+    #[error("{0}")]
+    KeyframeRequired(String),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -145,6 +148,7 @@ pub struct Ingest {
     directory: directory::Directory,
     analytics: bool,
     progress: progress::Recorder,
+    compact_bases: collect::CompactBases,
 }
 
 impl Ingest {
@@ -159,6 +163,7 @@ impl Ingest {
             clock,
             analytics: true,
             progress: progress::Recorder::default(),
+            compact_bases: collect::CompactBases::default(),
         }
     }
 

@@ -2,6 +2,11 @@
 //! `authServiceURL` and `collectorURL` at `http://HOST/` and `restEventURL`, `restStatsURL` and
 //! `appSettingsURL` at `http://HOST/v1/apps/`. Conference IDs arrive percent-encoded (`/` as
 //! `%2F`); routing happens on the raw path and each segment is decoded after matching.
+//!
+//! Three extensions of REST API v1 serve our SDK; callstats-js never uses them and the original
+//! routes are unchanged: `Content-Encoding: gzip` on any body, `…/{ucID}/batch` (several
+//! submissions in one request), and `…/{ucID}/stats/compact`, the delta-encoded stats body of
+//! `callstats_protocol::compact` (answered 409 when a delta's base is not held here).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};

@@ -18,6 +18,7 @@ fn status_of(e: &IngestError) -> StatusCode {
         IngestError::Unauthorized(_) | IngestError::TokenExpired => StatusCode::UNAUTHORIZED,
         IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
         IngestError::NotFound(_) => StatusCode::NOT_FOUND,
+        IngestError::KeyframeRequired(_) => StatusCode::CONFLICT,
         IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         IngestError::Config(_) | IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
