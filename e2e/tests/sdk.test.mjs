@@ -25,6 +25,11 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
     const page = await browser.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    const statsPosts = [];
+    page.on('request', (r) => {
+      const p = new URL(r.url()).pathname;
+      if (r.method() === 'POST' && /\/stats(\/compact)?$/.test(p)) statsPosts.push({ compact: p.endsWith('/compact'), gzip: !!r.headers()['content-encoding'], body: r.postData() });
+    });
     await page.goto(`${host.base}/sdk-client.html?server=${encodeURIComponent(server.base)}&app=${server.appID}` +
       `&secret=${encodeURIComponent(server.appSecret)}&conf=${encodeURIComponent(conf)}&user=dave`);
     await page.waitForFunction(() => window.e2e && window.e2e.connected, null, { timeout: 30000 });
@@ -93,6 +98,12 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
     assert.equal(closed.summary.closeReason, 'allLeft');
     assert.equal(typeof closed.summary.score, 'number');
     assert.ok(closed.summary.fabrics[0].streams.length >= 2, 'stream summaries from the SDK\'s stats');
+
+    // Stats went through the compact extension: a keyframe, then deltas, none refused.
+    assert.ok(statsPosts.length >= 2 && statsPosts.every((p) => p.compact), JSON.stringify(statsPosts.map((p) => p.compact)));
+    if (!statsPosts[0].gzip) assert.equal(JSON.parse(statsPosts[0].body).base, undefined, 'the first is a keyframe');
+    const deltas = statsPosts.slice(1).filter((p) => !p.gzip && typeof JSON.parse(p.body).base === 'number');
+    assert.ok(deltas.length >= 1, 'later ones are deltas');
 
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(state.errors, []);

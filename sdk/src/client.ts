@@ -20,6 +20,8 @@ import { deviceId, endpointInfo, truncateUtf8, utf8Length } from './env';
 import { Fabric, type Association, type StatsTrack } from './fabric';
 import { EVENT_ROUTES, STATS_TYPES } from './routes';
 import { Session, type Credentials, type TokenGenerator, type Urls } from './session';
+import { compactStreams } from './stats/compact';
+import type { Report } from './stats/report';
 import { fail, isFn, isObject, isPeerConnection, nonEmpty, ok, userIdString, type Result } from './validate';
 import { VERSION } from './version';
 
@@ -242,6 +244,7 @@ export class CallstatsClient {
     fabric?: Fabric,
     createdAt?: number,
     done?: (ok: boolean, reason: string) => void,
+    compact?: Outgoing['compact'],
   ): void {
     const route = EVENT_ROUTES[eventType];
     if (!route) return;
@@ -257,6 +260,7 @@ export class CallstatsClient {
     };
     if (gate) item.gate = gate;
     if (done) item.done = done;
+    if (compact) item.compact = compact;
     // Anything the conference sends shows it is alive; userAlive is only for quiet spells (the
     // server closes a conference 30 s after its last request), which saves a request and its
     // headers every 10 s while stats flow.
@@ -366,7 +370,10 @@ export class CallstatsClient {
         extra['wifiStats'] = null;
       }
     }
-    this.emit(fabric.conf as ConferenceState, 'stats', extra, fabric, at);
+    // The server's compact extension carries what its analytics read, as deltas; wifiStats
+    // has no place in it, so a page that supplies them sends report lists.
+    const compact = extra['wifiStats'] === undefined ? { encoder: fabric.compact, sub: fabric.compact.number(compactStreams(reports as Report[])) } : undefined;
+    this.emit(fabric.conf as ConferenceState, 'stats', extra, fabric, at, undefined, compact);
   }
 
   /** Where the conference can be looked at: the dashboard the server serves at its root. */

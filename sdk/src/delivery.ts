@@ -19,6 +19,7 @@ import { backoffDelay } from './net/backoff';
 import { request, type Response } from './net/http';
 import { BoundedQueue, type QueueItem } from './net/queue';
 import type { Session } from './session';
+import type { CompactEncoder, CompactStream } from './stats/compact';
 
 export interface Conference {
   id: string;
@@ -42,7 +43,15 @@ export interface Outgoing extends QueueItem {
   gate?: string;
   notBefore: number;
   attempts: number;
+  /**
+   * The same stats as a numbered compact submission of its fabric: sent to `…/stats/compact`
+   * (encoded when sent, against the latest acknowledged one) while the server takes it.
+   */
+  compact?: { encoder: CompactEncoder; sub: { seq: number; streams: CompactStream[] } };
 }
+
+/** Envelope members a compact stats body carries over from the stats body. */
+const COMPACT_ENVELOPE = ['localID', 'deviceID', 'remoteID', 'connectionID', 'callstatsVersion'];
 
 export interface DeliveryHooks {
   /** The path segment of the app (its numeric ID). */
@@ -153,16 +162,56 @@ export class Delivery {
     if (wake < Infinity) this.schedule(wake);
   }
 
+  /** Whether the server takes `…/stats/compact`; cleared for good when it says it does not. */
+  private compacting = true;
+
+  private compactFor(item: Outgoing): Outgoing['compact'] {
+    return this.compacting ? item.compact : undefined;
+  }
+
   url(item: Outgoing): string | undefined {
     const base = item.base === 'stats' ? this.session.urls.stats : this.session.urls.events;
     if (!base) return undefined;
     const conf = `${base}${this.hooks.appSegment()}/conferences/${encodeURIComponent(item.conf.id)}`;
-    return item.route === '' ? conf : `${conf}/${encodeURIComponent(item.conf.ucID!)}/${item.route}`;
+    const route = this.compactFor(item) ? 'stats/compact' : item.route;
+    return item.route === '' ? conf : `${conf}/${encodeURIComponent(item.conf.ucID!)}/${route}`;
   }
 
   /** The JSON actually posted: the item's body with its creation time in server time. */
   wireBody(item: Outgoing): string {
-    return JSON.stringify({ ...item.body, timestamp: item.createdAt + this.session.offset });
+    const timestamp = item.createdAt + this.session.offset;
+    const compact = this.compactFor(item);
+    if (compact) {
+      const body: Record<string, unknown> = {};
+      for (const k of COMPACT_ENVELOPE) if (item.body[k] !== undefined) body[k] = item.body[k];
+      return JSON.stringify({ ...body, timestamp, ...compact.encoder.encode(compact.sub) });
+    }
+    return JSON.stringify({ ...item.body, timestamp });
+  }
+
+  /**
+   * What only a compact stats item needs from an answer: an acknowledged submission becomes the
+   * next base; a 409 (the server does not hold the base) means a keyframe; a server without the
+   * extension gets report lists from now on. True when the item was requeued.
+   */
+  private settleCompact(item: Outgoing, res: Response): boolean {
+    const compact = this.compactFor(item);
+    if (!compact) return false;
+    if (res.outcome === 'ok') compact.encoder.acknowledged(compact.sub);
+    if (res.outcome !== 'reject') return false;
+    const msg = res.body && typeof res.body['msg'] === 'string' ? res.body['msg'] : '';
+    if (res.status === 409) {
+      // A keyframe cannot meet a 409 from our server; should one come back anyway, the item is
+      // refused like any other rather than resent in a loop.
+      if (++item.attempts > 2) return false;
+      compact.encoder.forgetBase();
+    } else if (res.status === 405 || (res.status === 404 && !/ucID/.test(msg))) {
+      this.compacting = false;
+    } else {
+      return false;
+    }
+    this.requeue(item);
+    return true;
   }
 
   private async send(item: Outgoing, token: string): Promise<void> {
@@ -183,7 +232,7 @@ export class Delivery {
       res = { outcome: 'retry', status: 0, body: undefined, reason: String(e) };
     }
     this.inFlight--;
-    this.settle(item, res, token);
+    if (!this.settleCompact(item, res)) this.settle(item, res, token);
     this.pump();
   }
 

@@ -18,6 +18,7 @@ import { parseSsrcs, type SsrcInfo } from './sdp';
 import { allStreamMetrics, RunningAverage, type StreamMetrics } from './stats/metrics';
 import { ofType, selectedPair, toSnapshot, type Snapshot } from './stats/report';
 import { streamQuality } from './stats/quality';
+import { CompactEncoder } from './stats/compact';
 import { describeCandidate, KEPT_FIELDS, pick, trimSnapshot } from './stats/trim';
 import { randomConnectionId } from './env';
 
@@ -114,6 +115,8 @@ function getStats(pc: RTCPeerConnection): Promise<Snapshot> {
 
 export class Fabric {
   readonly connectionID = randomConnectionId();
+  /** Numbers and delta-encodes this fabric's stats submissions (the compact extension). */
+  readonly compact = new CompactEncoder();
   readonly addedAt: number;
   state: FabricState = 'initializing';
   terminated = false;

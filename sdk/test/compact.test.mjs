@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { internals } from './helpers.mjs';
+import { resolveCompact } from './fake.mjs';
 
 const { toSnapshot, trimSnapshot, compactStreams, CompactEncoder } = internals;
 const rec = JSON.parse(readFileSync(new URL('./fixtures/chromium-getstats-steady.json', import.meta.url), 'utf8'));
@@ -14,13 +15,7 @@ const lists = rec.samples.map((s) => trimSnapshot(toSnapshot(s)));
 function resolve(frame, held) {
   const base = frame.base === undefined ? undefined : held.get(frame.base);
   if (frame.base !== undefined && !base) throw new Error('keyframe required');
-  const COUNTERS = ['b', 'p', 'l', 'f', 'fc', 'cs', 'ts', 'be'];
-  return frame.s.map((s) => {
-    const p = base && base.find((x) => x.i === s.i);
-    const r = { ...(p || {}), ...s, t: s.t ?? frame.t };
-    if (p) for (const k of COUNTERS) if (p[k] !== undefined && s[k] !== undefined) r[k] = p[k] + s[k];
-    return r;
-  });
+  return resolveCompact(frame, base);
 }
 
 test('four streams with what the analytics read', () => {

@@ -13,8 +13,10 @@ export function accessToken(claims) {
 }
 
 export class FakeServer {
-  constructor({ appID = 1, submissionInterval = 15000, collectSDP = false, ingestedEvents, expiresIn = 3600, now = () => Date.now() } = {}) {
-    Object.assign(this, { appID, submissionInterval, collectSDP, ingestedEvents, expiresIn, now });
+  constructor({ appID = 1, submissionInterval = 15000, collectSDP = false, ingestedEvents, expiresIn = 3600, now = () => Date.now(), compact = true } = {}) {
+    Object.assign(this, { appID, submissionInterval, collectSDP, ingestedEvents, expiresIn, now, compact });
+    /** The compact extension's held bases: connectionID -> seq -> resolved streams. */
+    this.bases = new Map();
     this.requests = [];
     this.down = false;
     /** path regexp -> queue of one-shot replies {status, body} or 'network' */
@@ -99,9 +101,45 @@ export class FakeServer {
     if (p.endsWith('/configurations')) return json(200, this.config);
     const m = /^\/v1\/apps\/(\d+)\/conferences\/([^/]+)(?:\/([^/]+)\/(.+))?$/.exec(p);
     if (m && !m[3]) return json(200, { status: 'success', ucID: String(this.nextUc++) });
+    if (m && m[4] === 'stats/compact') {
+      if (!this.compact) return json(404, { status: 'error', msg: 'no such route: stats/compact' });
+      // Like the server: resolve against the held base, refuse an unknown one with 409.
+      const held = this.bases.get(body.connectionID) || new Map();
+      this.bases.set(body.connectionID, held);
+      const base = body.base === undefined ? undefined : held.get(body.base);
+      if (body.base !== undefined && !base) return json(409, { status: 'error', msg: `keyframe required: submission ${body.base} is not known` });
+      rec.eventType = 'stats';
+      rec.streams = resolveCompact(body, base);
+      held.set(body.seq, rec.streams);
+      return json(200, { status: 'success', msg: 'accepted' });
+    }
     if (m) return json(200, { status: 'success', msg: 'accepted' });
     return json(404, { status: 'error', msg: 'no such endpoint' });
   }
+}
+
+const COUNTERS = ['b', 'p', 'l', 'f', 'fc', 'cs', 'ts', 'be'];
+
+/** The absolute streams of a compact body (crates/callstats-protocol/src/compact.rs). */
+export function resolveCompact(body, base) {
+  return body.s.map((s) => {
+    const p = base && base.find((x) => x.i === s.i);
+    const r = { ...(p || {}), ...s, t: s.t ?? body.t };
+    if (p) for (const k of COUNTERS) if (p[k] !== undefined && s[k] !== undefined) r[k] = p[k] + s[k];
+    return r;
+  });
+}
+
+/** Problems the server would have with a compact stats body, or []. */
+export function compactComplaints(body) {
+  const out = [];
+  for (const f of ['localID', 'connectionID']) if (typeof body[f] !== 'string') out.push(f);
+  for (const f of ['timestamp', 'seq', 't']) if (typeof body[f] !== 'number') out.push(f);
+  if (body.base !== undefined && !(body.base < body.seq)) out.push('base');
+  if (!Array.isArray(body.s)) return [...out, 's'];
+  const known = new Set(['i', 'ssrc', 'k', 'd', 't', 'c', 'fec', ...COUNTERS, 'fl', 'j', 'r', 'w', 'h', 'fd', 'bd', 'q']);
+  for (const st of body.s) for (const k of Object.keys(st)) if (!known.has(k)) out.push(`s[i=${st.i}].${k}`);
+  return out;
 }
 
 /** The server's catalogue: eventType -> required fields, parsed from the Rust source. */

@@ -5,7 +5,7 @@
 import { afterEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { internals } from './helpers.mjs';
-import { FakePc, FakeServer, serverCatalogue, serverComplaints, syntheticStats } from './fake.mjs';
+import { FakePc, FakeServer, serverCatalogue, serverComplaints, compactComplaints, syntheticStats } from './fake.mjs';
 
 const { callstats } = internals;
 const catalogue = serverCatalogue();
@@ -55,13 +55,14 @@ function start(serverOpts = {}, initArgs = {}) {
 function allBodiesValid(server) {
   for (const r of server.requests) {
     if (!r.body || r.path.endsWith('/configurations')) continue;
-    const complaints = r.eventType === 'userJoined' ? [] : serverComplaints(r.body, catalogue);
+    const complaints = r.eventType === 'userJoined' ? [] : r.path.endsWith('/stats/compact') ? compactComplaints(r.body) : serverComplaints(r.body, catalogue);
     assert.deepEqual(complaints, [], `${r.eventType} ${r.path}`);
   }
 }
 
 test('a call from setup to termination', async () => {
-  const { server, cs, calls } = start();
+  // A server without the compact extension: the SDK falls back to report lists for good.
+  const { server, cs, calls } = start({ compact: false });
   await advance(500);
   assert.deepEqual(calls.init, [['success', 'SDK authentication successful.']]);
   const auth = server.of((r) => r.path === '/authenticate');
@@ -117,6 +118,7 @@ test('a call from setup to termination', async () => {
   assert.equal(stats.length, 2, 'one at setup, one 15 s later');
   const st = stats[1].body;
   assert.ok(stats[1].path.endsWith('/stats'));
+  assert.equal(server.of((r) => r.path.endsWith('/stats/compact')).length, 1, 'one try of the extension, then report lists');
   assert.equal(st.connectionID, s.connectionID);
   const types = st.stats.map((r) => r.type);
   assert.ok(!types.includes('certificate'), 'certificates are not sent');
@@ -184,6 +186,40 @@ test('a call from setup to termination', async () => {
   assert.equal(cs.ticker, undefined);
   allBodiesValid(server);
   assert.deepEqual(calls.errors, []);
+});
+
+test('stats go to the compact extension: a keyframe, deltas against what was acknowledged, a keyframe on 409', async () => {
+  const { server, cs } = start({ submissionInterval: 5000 });
+  await advance(500);
+  const pc = new FakePc(syntheticStats(() => Date.now()));
+  cs.addNewFabric(pc, 'bob', cs.fabricUsage.multiplex, 'c1');
+  await advance(300);
+  pc.connect();
+  await advance(11000);
+  let stats = server.of('stats');
+  assert.ok(stats.length >= 3, String(stats.length));
+  assert.ok(stats.every((r) => r.path.endsWith('/stats/compact')));
+  assert.equal(stats[0].body.base, undefined, 'the first is a keyframe');
+  assert.equal(stats[1].body.base, stats[0].body.seq, 'then deltas against the acknowledged one');
+  assert.ok(JSON.stringify(stats[1].body).length < JSON.stringify(stats[0].body).length);
+  const last = stats.at(-1).streams;
+  assert.equal(last.length, 4);
+  const ia = last.find((x) => x.k === 'a' && x.d === 'i');
+  assert.ok(ia.b > 0 && ia.p > 0 && typeof ia.ssrc === 'number', JSON.stringify(ia));
+  assert.equal(ia.c, 'opus');
+  // A lost request is retried as it was; a server that lost its bases gets a keyframe.
+  const n = stats.length;
+  server.once(/\/stats\/compact$/, 'network');
+  server.bases.clear();
+  await advance(12000);
+  stats = server.of('stats');
+  assert.ok(stats.length > n + 1, String(stats.length));
+  const refused = server.requests.filter((r) => r.path.endsWith('/stats/compact') && r.eventType === undefined);
+  assert.ok(refused.length >= 2, 'the lost request and the 409');
+  assert.equal(stats[n].body.base, undefined, 'keyframe after the 409');
+  assert.equal(stats.at(-1).body.base, stats.at(-2).body.seq);
+  assert.ok(stats.at(-1).streams.find((x) => x.k === 'a' && x.d === 'i').b > ia.b);
+  allBodiesValid(server);
 });
 
 test('server down at start: spaced auth retries, then the backlog is delivered', async () => {

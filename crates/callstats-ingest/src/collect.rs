@@ -414,7 +414,9 @@ impl Ingest {
         sub.received_at_ms = received_at;
         sub.derived = Some(serde_json::to_string(&snaps).expect("snapshots serialise"));
         self.compact_bases.put(uc, &keyframe.connection_id, keyframe.seq, streams);
-        Ok(vec![Write::Submission(sub)])
+        let mut writes = vec![Write::Submission(sub)];
+        writes.extend(crate::progress::step_of("stats").and_then(|s| self.note_step(place.app, s)));
+        Ok(writes)
     }
 
     /// `POST /v1/apps/{appID}/events/precall` and `/events/precallnotification`.

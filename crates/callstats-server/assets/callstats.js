@@ -246,6 +246,7 @@ var __callstats = (() => {
   };
 
   // src/delivery.ts
+  var COMPACT_ENVELOPE = ["localID", "deviceID", "remoteID", "connectionID", "callstatsVersion"];
   var TMP_CONFERENCE_ID = "csio-conf-id-tmp";
   var QUEUE_CAPACITY = 1e3;
   var MAX_IN_FLIGHT = 3;
@@ -264,6 +265,8 @@ var __callstats = (() => {
       this.pumping = false;
       /** Whether the last exchange with the server worked (the callback's connectionState). */
       this.reachable = true;
+      /** Whether the server takes `…/stats/compact`; cleared for good when it says it does not. */
+      this.compacting = true;
       /** Whether the server takes `…/batch`; cleared for good when it says it does not. */
       this.batching = true;
     }
@@ -325,15 +328,48 @@ var __callstats = (() => {
       for (const i of this.queue.items) if (i.notBefore > now) wake = Math.min(wake, i.notBefore);
       if (wake < Infinity) this.schedule(wake);
     }
+    compactFor(item) {
+      return this.compacting ? item.compact : void 0;
+    }
     url(item) {
       const base = item.base === "stats" ? this.session.urls.stats : this.session.urls.events;
       if (!base) return void 0;
       const conf = `${base}${this.hooks.appSegment()}/conferences/${encodeURIComponent(item.conf.id)}`;
-      return item.route === "" ? conf : `${conf}/${encodeURIComponent(item.conf.ucID)}/${item.route}`;
+      const route = this.compactFor(item) ? "stats/compact" : item.route;
+      return item.route === "" ? conf : `${conf}/${encodeURIComponent(item.conf.ucID)}/${route}`;
     }
     /** The JSON actually posted: the item's body with its creation time in server time. */
     wireBody(item) {
-      return JSON.stringify({ ...item.body, timestamp: item.createdAt + this.session.offset });
+      const timestamp = item.createdAt + this.session.offset;
+      const compact = this.compactFor(item);
+      if (compact) {
+        const body = {};
+        for (const k of COMPACT_ENVELOPE) if (item.body[k] !== void 0) body[k] = item.body[k];
+        return JSON.stringify({ ...body, timestamp, ...compact.encoder.encode(compact.sub) });
+      }
+      return JSON.stringify({ ...item.body, timestamp });
+    }
+    /**
+     * What only a compact stats item needs from an answer: an acknowledged submission becomes the
+     * next base; a 409 (the server does not hold the base) means a keyframe; a server without the
+     * extension gets report lists from now on. True when the item was requeued.
+     */
+    settleCompact(item, res) {
+      const compact = this.compactFor(item);
+      if (!compact) return false;
+      if (res.outcome === "ok") compact.encoder.acknowledged(compact.sub);
+      if (res.outcome !== "reject") return false;
+      const msg = res.body && typeof res.body["msg"] === "string" ? res.body["msg"] : "";
+      if (res.status === 409) {
+        if (++item.attempts > 2) return false;
+        compact.encoder.forgetBase();
+      } else if (res.status === 405 || res.status === 404 && !/ucID/.test(msg)) {
+        this.compacting = false;
+      } else {
+        return false;
+      }
+      this.requeue(item);
+      return true;
     }
     async send(item, token) {
       this.inFlight++;
@@ -351,7 +387,7 @@ var __callstats = (() => {
         res = { outcome: "retry", status: 0, body: void 0, reason: String(e) };
       }
       this.inFlight--;
-      this.settle(item, res, token);
+      if (!this.settleCompact(item, res)) this.settle(item, res, token);
       this.pump();
     }
     async sendBatch(items, token) {
@@ -976,6 +1012,141 @@ var __callstats = (() => {
     return combine(ratings);
   }
 
+  // src/stats/compact.ts
+  var COUNTERS = ["b", "p", "l", "f", "fc", "cs", "ts", "be"];
+  var VALUES = ["t", "c", "fec", "fl", "j", "r", "w", "h", "fd", "bd", "q"];
+  function set(s, k, v) {
+    if (v !== void 0) s[k] = v;
+  }
+  function compactStreams(list) {
+    const byId = /* @__PURE__ */ new Map();
+    for (const r of list) if (typeof r.id === "string") byId.set(r.id, r);
+    let pair;
+    for (const t of list) {
+      const id = t.type === "transport" ? str(t, "selectedCandidatePairId") : void 0;
+      if (id !== void 0) {
+        pair = byId.get(id);
+        break;
+      }
+    }
+    if (!pair) pair = list.find((p) => p.type === "candidate-pair" && p["nominated"] === true && p["state"] === "succeeded");
+    const transportRtt = num(pair, "currentRoundTripTime");
+    const remoteOf2 = (id, type) => list.find((r) => r.type === type && r["localId"] === id);
+    const out = [];
+    for (const r of list) {
+      const inbound = r.type === "inbound-rtp";
+      if (!inbound && r.type !== "outbound-rtp") continue;
+      const kind = str(r, "kind") ?? str(r, "mediaType");
+      const ssrc = num(r, "ssrc");
+      if (kind !== "audio" && kind !== "video" || ssrc === void 0) continue;
+      const codecId = str(r, "codecId");
+      const codec = codecId !== void 0 ? byId.get(codecId) : void 0;
+      const mime = str(codec, "mimeType") ?? str(r, "mimeType");
+      const fmtp = str(codec, "sdpFmtpLine") ?? str(r, "sdpFmtpLine");
+      const s = { i: 0, ssrc, k: kind === "audio" ? "a" : "v", d: inbound ? "i" : "o", t: num(r, "timestamp") ?? 0 };
+      set(s, "c", mime !== void 0 ? mime.slice(mime.lastIndexOf("/") + 1) : void 0);
+      s.fec = fmtp !== void 0 && fmtp.indexOf("useinbandfec=1") >= 0;
+      set(s, "w", num(r, "frameWidth"));
+      set(s, "h", num(r, "frameHeight"));
+      const id = typeof r.id === "string" ? r.id : "";
+      if (inbound) {
+        set(s, "b", num(r, "bytesReceived"));
+        set(s, "p", num(r, "packetsReceived"));
+        set(s, "l", num(r, "packetsLost"));
+        set(s, "j", num(r, "jitter"));
+        set(s, "f", num(r, "framesDecoded"));
+        set(s, "fc", num(r, "freezeCount"));
+        set(s, "fd", num(r, "totalFreezesDuration"));
+        set(s, "cs", num(r, "concealedSamples"));
+        set(s, "ts", num(r, "totalSamplesReceived"));
+        set(s, "bd", num(r, "jitterBufferDelay"));
+        set(s, "be", num(r, "jitterBufferEmittedCount"));
+        set(s, "r", num(remoteOf2(id, "remote-outbound-rtp"), "roundTripTime") ?? transportRtt);
+      } else {
+        set(s, "b", num(r, "bytesSent"));
+        set(s, "p", num(r, "packetsSent"));
+        set(s, "f", num(r, "framesEncoded"));
+        set(s, "q", str(r, "qualityLimitationReason"));
+        const remote = remoteOf2(id, "remote-inbound-rtp");
+        set(s, "l", num(remote, "packetsLost"));
+        set(s, "fl", num(remote, "fractionLost"));
+        set(s, "j", num(remote, "jitter"));
+        set(s, "r", num(remote, "roundTripTime") ?? transportRtt);
+      }
+      out.push(s);
+    }
+    return out;
+  }
+  function delta(cur, prev, t) {
+    if (cur.ssrc !== prev.ssrc || cur.k !== prev.k || cur.d !== prev.d) return void 0;
+    const out = { i: cur.i };
+    for (const k of COUNTERS) {
+      const c = cur[k];
+      const p = prev[k];
+      if (c === void 0 && p !== void 0) return void 0;
+      if (c === void 0) continue;
+      if (p === void 0) {
+        out[k] = c;
+        continue;
+      }
+      const d = c - p;
+      if (!Number.isInteger(c) || !Number.isInteger(p) || p + d !== c) return void 0;
+      if (d !== 0) out[k] = d;
+    }
+    for (const k of VALUES) {
+      const c = cur[k];
+      if (c === void 0 && prev[k] !== void 0 && k !== "t") return void 0;
+      if (k === "t" ? c !== t : c !== prev[k]) set(out, k, c);
+    }
+    return out;
+  }
+  var CompactEncoder = class {
+    constructor() {
+      this.numbers = /* @__PURE__ */ new Map();
+      this.seq = 0;
+    }
+    /** Numbers the streams of one submission (stable per SSRC, kind and direction). */
+    number(streams) {
+      for (const s of streams) {
+        const key = `${s.ssrc}:${s.k}:${s.d}`;
+        let i = this.numbers.get(key);
+        if (i === void 0) {
+          i = this.numbers.size;
+          this.numbers.set(key, i);
+        }
+        s.i = i;
+      }
+      return { seq: ++this.seq, streams };
+    }
+    /** The frame to send for a numbered submission, against the latest acknowledged one. */
+    encode(sub) {
+      const t = sub.streams.length ? sub.streams[0].t ?? 0 : 0;
+      const full = () => ({ seq: sub.seq, t, s: sub.streams.map((s2) => s2.t === t ? { ...s2, t: void 0 } : { ...s2 }) });
+      const base = this.acked;
+      if (!base || base.seq >= sub.seq) return full();
+      const s = [];
+      for (const cur of sub.streams) {
+        const prev = base.streams.find((p) => p.i === cur.i);
+        if (!prev) {
+          s.push(cur.t === t ? { ...cur, t: void 0 } : { ...cur });
+          continue;
+        }
+        const d = delta(cur, prev, t);
+        if (!d) return full();
+        s.push(d);
+      }
+      return { seq: sub.seq, base: base.seq, t, s };
+    }
+    /** The server stored this submission: later ones may be deltas against it. */
+    acknowledged(sub) {
+      if (!this.acked || sub.seq > this.acked.seq) this.acked = sub;
+    }
+    /** The server does not hold the base (restart, another node): keyframes until acknowledged. */
+    forgetBase() {
+      this.acked = void 0;
+    }
+  };
+
   // src/stats/trim.ts
   var ID = ["id", "type", "timestamp"];
   var RTP = [...ID, "kind", "ssrc", "codecId", "transportId", "mid"];
@@ -1226,6 +1397,8 @@ var __callstats = (() => {
       this.attributes = attributes;
       this.pcCallback = pcCallback;
       this.connectionID = randomConnectionId();
+      /** Numbers and delta-encodes this fabric's stats submissions (the compact extension). */
+      this.compact = new CompactEncoder();
       this.state = "initializing";
       this.terminated = false;
       this.hold = false;
@@ -2050,7 +2223,7 @@ var __callstats = (() => {
       this.lastStamp = Math.max(Date.now(), this.lastStamp + 1e-3);
       return this.lastStamp;
     }
-    emit(conf, eventType, extra, fabric, createdAt, done) {
+    emit(conf, eventType, extra, fabric, createdAt, done, compact) {
       const route = EVENT_ROUTES[eventType];
       if (!route) return;
       const gate = gatedEvents[eventType];
@@ -2065,6 +2238,7 @@ var __callstats = (() => {
       };
       if (gate) item.gate = gate;
       if (done) item.done = done;
+      if (compact) item.compact = compact;
       if (eventType !== "userAlive") conf.lastAliveAt = Math.max(conf.lastAliveAt, item.createdAt);
       this.delivery.enqueue(item);
     }
@@ -2159,7 +2333,8 @@ var __callstats = (() => {
           extra["wifiStats"] = null;
         }
       }
-      this.emit(fabric.conf, "stats", extra, fabric, at);
+      const compact = extra["wifiStats"] === void 0 ? { encoder: fabric.compact, sub: fabric.compact.number(compactStreams(reports)) } : void 0;
+      this.emit(fabric.conf, "stats", extra, fabric, at, void 0, compact);
     }
     /** Where the conference can be looked at: the dashboard the server serves at its root. */
     conferenceURL(conf) {

@@ -81,6 +81,9 @@ async fn a_delta_without_its_base_is_refused_with_409() {
         let r = s.post(&path, Some(&token), None, subs[n]["compact"].to_string()).await;
         assert_eq!(r.status, StatusCode::OK, "submission {n}: {}", r.json);
     }
+    let progress = s.api(&format!("/api/v1/apps/{}/integration", s.app_id)).await;
+    let steps = progress["steps"].as_array().expect("steps");
+    assert!(steps.iter().any(|x| x["step"] == "statsReceived" && x["done"] == true), "{progress}");
     let r = s.post(&path, Some(&token), None, json!({"localID": "alice", "seq": 1}).to_string()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
     let r = s.post(&path, None, None, subs[0]["compact"].to_string()).await;
