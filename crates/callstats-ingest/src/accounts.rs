@@ -107,8 +107,13 @@ impl Ingest {
         if self.store.user_count().await? > 0 {
             return Ok(None);
         }
-        let password = self.create_user("admin", None).await?;
-        Ok(Some(("admin".into(), password)))
+        match self.create_user("admin", None).await {
+            Ok(password) => Ok(Some(("admin".into(), password))),
+            Err(e) => {
+                // Another node starting on the same database at the same moment created it first.
+                if self.store.user_count().await? > 0 { Ok(None) } else { Err(e) }
+            }
+        }
     }
 
     /// Checks credentials and opens a session.

@@ -293,3 +293,26 @@ impl Store for PostgresStore {
         queries::admin_token_exists(&self.client().await?, token_hash).await
     }
 }
+
+/// Creates an empty database with a unique name on the server `url` points at and returns the
+/// URL of the new database: each test (or test server) gets a database of its own, so tests run in
+/// parallel. `url` must end in `/DATABASE` (the one connected to while creating).
+pub async fn create_scratch_database(url: &str, prefix: &str) -> Result<String> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let Some((server, _)) = url.rsplit_once('/') else {
+        return Err(StoreError::Corrupt(format!("database URL `{url}` does not end in /DATABASE")));
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let name: String = format!("{prefix}_{}_{nanos}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed))
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let (client, conn) =
+        tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(db("connect to create a database"))?;
+    let driver = tokio::spawn(conn);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.map_err(db("create database"))?;
+    drop(client);
+    let _ = driver.await;
+    Ok(format!("{server}/{name}"))
+}

@@ -4,7 +4,6 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use callstats_store::{
     App, AppSettings, DeliveryAttempt, Participant, Store, StoreError, Submission, SubmissionKind, SubmissionQuery,
@@ -50,14 +49,7 @@ async fn postgres(test: &str) -> Option<Backend> {
         );
         return None;
     };
-    static SEQ: AtomicU32 = AtomicU32::new(0);
-    let name = format!("t_{}_{}_{}", test, std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to test server");
-    tokio::spawn(conn);
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
-    // The same server, the new database: the URL's last path segment is the database name.
-    let (server, _) = url.rsplit_once('/').expect("CALLSTATS_TEST_DATABASE_URL ends in /DATABASE");
-    let url = format!("{server}/{name}");
+    let url = callstats_store_postgres::create_scratch_database(&url, test).await.expect("create test database");
     Some(Backend::Postgres(url))
 }
 

@@ -4,10 +4,7 @@
 //! or kept; callstats-js never retries either way, so only the acknowledged ones are checked.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_callstats");
+mod common;
+
+use common::Server;
 const CONF: &str = "durability%2F1";
 const SENDERS: usize = 16;
 /// Load runs at least this long before the kill…
@@ -24,50 +23,6 @@ const MIN_LOAD: Duration = Duration::from_millis(1500);
 /// made over a handful of requests.
 const MIN_ACKED: usize = 300;
 const MAX_LOAD: Duration = Duration::from_secs(8);
-
-/// A running `callstats serve`, killed (and reaped) when dropped, so a failing assertion never
-/// leaves a server behind.
-struct Server {
-    child: Child,
-    base: String,
-    app: String,
-    secret: String,
-}
-
-impl Server {
-    /// Starts `serve` on a free port with stderr going to `log`; reads the bound address and the
-    /// demo app's credentials from stdout.
-    fn start(db: &str, log: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
-            .stdout(Stdio::piped())
-            .stderr(File::create(log).expect("create server log"))
-            .spawn()
-            .expect("spawn serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut next = || lines.next().expect("serve printed a line").expect("utf-8");
-        let base = next().strip_prefix("Listening on ").expect("listening line").to_owned();
-        let app = next().strip_prefix("AppID: ").expect("AppID line").to_owned();
-        let secret = next().strip_prefix("AppSecret: ").expect("AppSecret line").to_owned();
-        // Keep the pipe open and drained so a later line on stdout never fails with EPIPE.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base, app, secret }
-    }
-
-    /// SIGKILL: no graceful shutdown, no flush, no destructor runs in the server.
-    fn kill9(&mut self) {
-        self.child.kill().expect("SIGKILL the server");
-        let status = self.child.wait().expect("reap the server");
-        assert!(!status.success(), "the server must have died from the signal, not exited: {status}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as f64
@@ -185,8 +140,7 @@ fn log_tail(path: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_load_loses_no_acknowledged_request() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = format!("sqlite://{}/d.db", dir.path().display());
-    assert!(db.starts_with("sqlite:///"), "tempdir must be absolute: {db}");
+    let db = common::database(dir.path(), "durability").await;
     let (log1, log2) = (dir.path().join("serve-1.log"), dir.path().join("serve-2.log"));
     let mut server = Server::start(&db, &log1);
 
@@ -235,9 +189,7 @@ async fn sigkill_mid_load_loses_no_acknowledged_request() {
     // Restart on the same file; the WAL left by the killed process is recovered on open.
     drop(server);
     let server = Server::start(&db, &log2);
-    let out = Command::new(BIN).args(["admin", "token", "--database", &db]).output().expect("admin token");
-    assert!(out.status.success(), "admin token: {}", String::from_utf8_lossy(&out.stderr));
-    let admin = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
+    let admin = common::cli(&db, &["admin", "token"]).trim().to_owned();
 
     let r = reqwest::Client::new()
         .get(format!("{}/api/v1/apps/{}/conferences/{CONF}", server.base, server.app))

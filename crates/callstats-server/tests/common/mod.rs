@@ -1,4 +1,6 @@
-//! A whole server in-process: the real router over a real SQLite file in a temp dir, with a
+//! A whole server in-process: the real router over a real SQLite file in a temp dir (or, with
+//! `CALLSTATS_TEST_BACKEND=postgres`, a fresh database on the PostgreSQL server in
+//! `CALLSTATS_TEST_DATABASE_URL`; scripts/test runs these tests once per backend), with a
 //! clock the test controls, and helpers that speak to it the way callstats.js does.
 
 #![allow(dead_code)]
@@ -11,6 +13,8 @@ use axum::http::{Request, Response, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use callstats_ingest::{Ingest, Limits, ManualClock, ServerKey};
+use callstats_store::Store;
+use callstats_store_postgres::{PostgresStore, create_scratch_database};
 use callstats_store_sqlite::SqliteStore;
 use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
@@ -30,6 +34,22 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
 }
 
+/// The store the tests run against, chosen by `CALLSTATS_TEST_BACKEND` (`sqlite`, the default,
+/// or `postgres`).
+pub async fn test_store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+    match std::env::var("CALLSTATS_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let server = std::env::var("CALLSTATS_TEST_DATABASE_URL").expect(
+                "CALLSTATS_TEST_BACKEND=postgres needs CALLSTATS_TEST_DATABASE_URL (bash scripts/test sets both)",
+            );
+            let url = create_scratch_database(&server, "server").await.expect("create test database");
+            Arc::new(PostgresStore::open(&url).await.expect("open postgres"))
+        }
+        Ok("sqlite") | Err(_) => Arc::new(SqliteStore::open(dir.path().join("test.db")).expect("open sqlite")),
+        Ok(other) => panic!("CALLSTATS_TEST_BACKEND={other}: expected sqlite or postgres"),
+    }
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
@@ -39,9 +59,9 @@ pub struct Reply {
 impl TestServer {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(dir.path().join("test.db")).expect("open sqlite");
+        let store = test_store(&dir).await;
         let clock = Arc::new(ManualClock::new(START_MS));
-        let ingest = Arc::new(Ingest::new(Arc::new(store), ServerKey::generate(), Limits::default(), clock.clone()));
+        let ingest = Arc::new(Ingest::new(store, ServerKey::generate(), Limits::default(), clock.clone()));
         let (app, secret) = ingest.create_app("test").await.expect("create app");
         let admin = ingest.create_admin_token("test").await.expect("admin token");
         TestServer {

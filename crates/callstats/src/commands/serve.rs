@@ -29,7 +29,13 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let apps = ingest.store().apps().await.context("listing apps")?;
     let demo = match apps.iter().find(|a| a.name == "demo").or(apps.first()) {
         Some(app) => app.id,
-        None => ingest.create_app("demo").await.context("creating the demo app")?.0.id,
+        None => {
+            let created = ingest.create_app("demo").await.context("creating the demo app")?.0.id;
+            // Nodes starting together on an empty PostgreSQL database may each create one; all
+            // of them then show the oldest, so they agree on the credentials they print.
+            let apps = ingest.store().apps().await.context("listing apps")?;
+            apps.iter().filter(|a| a.name == "demo").map(|a| a.id).min().unwrap_or(created)
+        }
     };
     let secret = ingest.app_secret(demo).await.context("opening the demo app's secret")?;
     say(&format!("AppID: {demo}"));
