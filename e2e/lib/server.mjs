@@ -1,8 +1,10 @@
-// Starts the real `callstats serve` binary on a free loopback port with a fresh SQLite file, and
-// gives the tests its base URL, the printed credentials, the CLI against the same database, and
-// everything the server logged.
+// Starts the real `callstats serve` binary on a free loopback port with a fresh SQLite file (or,
+// with CALLSTATS_TEST_BACKEND=postgres, a fresh database on the PostgreSQL server in
+// CALLSTATS_TEST_DATABASE_URL; scripts/test runs the suite once per backend), and gives the tests
+// its base URL, the printed credentials, the CLI against the same database, and everything the
+// server logged.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,14 +24,31 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+export const BACKEND = process.env.CALLSTATS_TEST_BACKEND || 'sqlite';
+
+/** The `--database …` arguments of the server in `dir`; a PostgreSQL database is created once per dir. */
+function databaseArgs(dir) {
+  if (BACKEND === 'sqlite') return { database: `sqlite://${join(dir, 'callstats.db')}`, args: [] };
+  if (BACKEND !== 'postgres') throw new Error(`CALLSTATS_TEST_BACKEND=${BACKEND}: expected sqlite or postgres`);
+  const server = process.env.CALLSTATS_TEST_DATABASE_URL;
+  if (!server) throw new Error('CALLSTATS_TEST_BACKEND=postgres needs CALLSTATS_TEST_DATABASE_URL (bash scripts/test sets both)');
+  const saved = join(dir, 'database-url');
+  if (!existsSync(saved)) {
+    const name = `e2e_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    execFileSync('psql', [server, '-qc', `CREATE DATABASE ${name}`]);
+    writeFileSync(saved, `${server.slice(0, server.lastIndexOf('/'))}/${name}`);
+  }
+  return { database: readFileSync(saved, 'utf8'), args: ['--server-key-file', join(dir, 'server.key')] };
+}
+
 /**
  * `dir` reuses a database (and its server key) from an earlier server; `listen` fixes the
  * address, so a restarted server is found where the browser left it.
  */
 export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-e2e-')), listen = '127.0.0.1:0' } = {}) {
   const dbPath = join(dir, 'callstats.db');
-  const database = `sqlite://${dbPath}`;
-  const child = spawn(BIN, ['serve', '--listen', listen, '--database', database], {
+  const { database, args: keyArgs } = databaseArgs(dir);
+  const child = spawn(BIN, ['serve', '--listen', listen, '--database', database, ...keyArgs], {
     env: { ...process.env, CALLSTATS_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,7 +74,7 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-
       }
     });
   });
-  const cli = (...args) => execFileSync(BIN, [...args, '--database', database], { encoding: 'utf8' }).trim();
+  const cli = (...args) => execFileSync(BIN, [...args, '--database', database, ...keyArgs], { encoding: 'utf8' }).trim();
   const server = {
     base: printed['Listening on'],
     baseURL: printed['Listening on'],

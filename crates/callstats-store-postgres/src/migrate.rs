@@ -15,6 +15,8 @@ pub(crate) async fn run(client: &mut deadpool_postgres::Object) -> Result<()> {
     let fail = |what: &str, e: tokio_postgres::Error| StoreError::backend(format!("migration: {what}"), e);
     let tx = client.transaction().await.map_err(|e| fail("begin", e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(|e| fail("lock", e))?;
+    // `IF NOT EXISTS` finding what another node made is expected, not worth a NOTICE in the log.
+    tx.batch_execute("SET LOCAL client_min_messages = warning").await.map_err(|e| fail("quiet", e))?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         .await
         .map_err(|e| fail("version table", e))?;

@@ -54,6 +54,8 @@ impl Partitions {
         let mut client = connect(pool).await?;
         let tx = client.transaction().await.map_err(db("begin partitions"))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PARTITION_LOCK]).await.map_err(db("partition lock"))?;
+        // `IF NOT EXISTS` finding another node's partition is expected, not worth a NOTICE.
+        tx.batch_execute("SET LOCAL client_min_messages = warning").await.map_err(db("partition lock"))?;
         for day in &missing {
             tx.batch_execute(&format!(
                 "CREATE TABLE IF NOT EXISTS {} PARTITION OF submissions_stats FOR VALUES FROM ({}) TO ({})",
