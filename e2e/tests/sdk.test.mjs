@@ -36,7 +36,7 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
 
     const path = `/api/v1/apps/${server.appID}/conferences/${encodeURIComponent(conf)}`;
     const expected = ['userJoined', 'fabricSetup', 'fabricSetupFailed', 'audioMute', 'videoPause', 'screenShareStart',
-      'activeDeviceList', 'fabricHold', 'fabricResume', 'dominantSpeaker', 'userFeedbackEvent', 'applicationErrorLog'];
+      'activeDeviceList', 'fabricHold', 'fabricResume', 'dominantSpeaker', 'userFeedbackEvent', 'applicationErrorLog', 'userDetails'];
     const detail = await until('the guide\'s events and two stats submissions', async () => {
       const d = await server.api(path);
       const seen = d.events.map((e) => e.eventType);

@@ -296,6 +296,10 @@ export class CallstatsClient {
     if (typeof p.siteID === 'string') body['siteID'] = p.siteID;
     if (isObject(p.additionalIDs)) body['additionalIDs'] = p.additionalIDs;
     this.delivery.enqueue({ kind: 'event', keep: true, eventType: 'userJoined', conf, base: 'events', route: '', body, createdAt: Date.now() });
+    // userDetails follows every join, as in the original. Its localIpAddressInfo came from a
+    // STUN probe to callstats.io's own server, which a self-hosted SDK does not contact: empty.
+    const userName = isObject(u) && typeof u['userName'] === 'string' ? u['userName'] : null;
+    this.emit(conf, 'userDetails', { userName, localIpAddressInfo: [], collectIP: p.collectIP !== false });
     void this.sendDeviceList(conf);
   }
 
@@ -685,6 +689,8 @@ export class CallstatsClient {
         case 'videoResume':
         case 'screenShareStart':
         case 'screenShareStop': {
+          if (fabricEvent === 'audioMute' || fabricEvent === 'audioUnmute') fabric.muted.audio = fabricEvent === 'audioMute';
+          if (fabricEvent === 'videoPause' || fabricEvent === 'videoResume') fabric.muted.video = fabricEvent === 'videoPause';
           const extra: Record<string, unknown> = {};
           for (const k of Object.keys(data)) extra[k] = k === 'ssrc' && data[k] != null ? String(data[k]) : data[k];
           this.emit(conf, fabricEvent, extra, fabric);

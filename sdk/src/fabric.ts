@@ -19,6 +19,7 @@ import { allStreamMetrics, RunningAverage, type StreamMetrics } from './stats/me
 import { ofType, selectedPair, toSnapshot, type Snapshot } from './stats/report';
 import { streamQuality } from './stats/quality';
 import { CompactEncoder } from './stats/compact';
+import { oneWayChanges } from './stats/oneway';
 import { describeCandidate, KEPT_FIELDS, pick, trimSnapshot } from './stats/trim';
 import { randomConnectionId } from './env';
 
@@ -115,6 +116,10 @@ function getStats(pc: RTCPeerConnection): Promise<Snapshot> {
 
 export class Fabric {
   readonly connectionID = randomConnectionId();
+  /** Kinds the app silenced on its side (audioMute, videoPause): not one-way media. */
+  readonly muted = { audio: false, video: false };
+  /** Ongoing one-way media episodes: kind -> the silent stream's SSRC. */
+  private readonly oneWay = new Map<string, string>();
   /** Numbers and delta-encodes this fabric's stats submissions (the compact extension). */
   readonly compact = new CompactEncoder();
   readonly addedAt: number;
@@ -125,7 +130,7 @@ export class Fabric {
   readonly associations = new Map<string, Association>();
 
   private states: Partial<Record<StateProp, string>> = {};
-  private listeners: [string, () => void][] = [];
+  private listeners: [string, (ev: Event) => void][] = [];
   private gatheringAt?: number;
   private gatheringDelay?: number;
   private checkingAt?: number;
@@ -168,9 +173,31 @@ export class Fabric {
         this.listeners.push([EVENT_FOR[p], fn]);
       }
     }
+    if (typeof pc.addEventListener === 'function') {
+      const onTrack = (ev: Event) => this.guard(() => this.trackStarted(ev as RTCTrackEvent));
+      pc.addEventListener('track', onTrack);
+      this.listeners.push(['track', onTrack]);
+    }
     // Added after the connection was already up (the app called addNewFabric late).
     if (CONNECTED(this.states.iceConnectionState)) this.setup();
     if (this.states.signalingState === 'closed' || this.states.connectionState === 'closed') this.terminate();
+  }
+
+  /**
+   * mediaPlaybackStart when a remote track arrives, as the original sends it: the SSRC from the
+   * remote SDP section of the track's transceiver (`"0"` when it cannot be matched).
+   */
+  private trackStarted(ev: RTCTrackEvent): void {
+    const track = ev && ev.track;
+    if (!track) return;
+    const mid = ev.transceiver ? ev.transceiver.mid : null;
+    let ssrc = '0';
+    this.ssrcInfo('inbound').forEach((info, s) => {
+      if (ssrc !== '0') return;
+      if ((mid !== null && info.mid === mid) || (info.msid !== undefined && info.msid.split(' ')[1] === track.id)) ssrc = s;
+    });
+    const highResTs = typeof performance !== 'undefined' ? performance.now() : 0;
+    this.emit('mediaPlaybackStart', { ssrc, highResTs, kind: track.kind });
   }
 
   private guard(fn: () => void): void {
@@ -384,6 +411,11 @@ export class Fabric {
       this.emit('fabricTransportSwitch', extra);
     }
     if (pair) this.selectedPairId = pair.id;
+    if (this.lastSnap) {
+      for (const e of oneWayChanges(this.lastSnap, snap, this.oneWay, this.muted)) {
+        this.emit(e.eventType, { mediaType: e.mediaType, disruptionType: e.disruptionType, ssrc: e.ssrc });
+      }
+    }
     this.announceSsrcs(snap, now);
     this.checkSdp();
     const claims = this.host.claims();

@@ -28,6 +28,8 @@ export const EVENT_ROUTES: Readonly<Record<string, string>> = Object.freeze({
   dominantSpeaker: 'events/dominantspeaker',
   mediaPlaybackStart: 'events/media/pipeline',
   mediaPlaybackSuspended: 'events/media/pipeline',
+  oneWayMediaStart: 'events/fabric/disruptions',
+  oneWayMediaStop: 'events/fabric/disruptions',
   iceDisruptionStart: 'events/ice/status',
   iceDisruptionEnd: 'events/ice/status',
   iceFailed: 'events/ice/status',

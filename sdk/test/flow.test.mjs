@@ -222,6 +222,35 @@ test('stats go to the compact extension: a keyframe, deltas against what was ack
   allBodiesValid(server);
 });
 
+test('userDetails follows user joined; a remote track gives mediaPlaybackStart; oneWayMedia is routed', async () => {
+  const { server, cs } = start({}, { user: { aliasName: 'erin', userName: 'Erin E.' }, params: { collectIP: false } });
+  await advance(500);
+  const pc = new FakePc(syntheticStats(() => Date.now()));
+  pc.remoteDescription = { type: 'answer', sdp: 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=ssrc:4242 cname:x\r\n' };
+  cs.addNewFabric(pc, 'bob', cs.fabricUsage.multiplex, 'c1');
+  const ev = new Event('track');
+  ev.track = { kind: 'audio', id: 'remote-audio' };
+  ev.transceiver = { mid: '0' };
+  pc.dispatchEvent(ev);
+  await advance(300);
+  pc.connect();
+  await advance(2000);
+  const details = server.of('userDetails');
+  assert.equal(details.length, 1);
+  assert.ok(details[0].path.endsWith('/events/userdetails'));
+  assert.equal(details[0].body.userName, 'Erin E.');
+  assert.equal(details[0].body.collectIP, false);
+  assert.deepEqual(details[0].body.localIpAddressInfo, []);
+  const playback = server.of('mediaPlaybackStart');
+  assert.equal(playback.length, 1);
+  assert.ok(playback[0].path.endsWith('/events/media/pipeline'));
+  assert.equal(playback[0].body.ssrc, '4242');
+  assert.equal(playback[0].body.kind, 'audio');
+  assert.equal(typeof playback[0].body.highResTs, 'number');
+  assert.equal(internals.EVENT_ROUTES.oneWayMediaStart, 'events/fabric/disruptions');
+  allBodiesValid(server);
+});
+
 test('server down at start: spaced auth retries, then the backlog is delivered', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: T0 });
   const { server, cs, calls } = (() => {

@@ -19,3 +19,4 @@ export { Delivery, QUEUE_CAPACITY } from '../src/delivery';
 export { Session } from '../src/session';
 export { default as callstats } from '../src/factory';
 export * from '../src/stats/compact';
+export * from '../src/stats/oneway';

@@ -1147,6 +1147,41 @@ var __callstats = (() => {
     }
   };
 
+  // src/stats/oneway.ts
+  function flow(cur, prev, field) {
+    let moving = false;
+    let silent;
+    for (const r of cur) {
+      const before = num(prev.get(r.id), field);
+      const now = num(r, field);
+      if (before === void 0 || now === void 0) continue;
+      if (now > before) moving = true;
+      else if (!silent) silent = r;
+    }
+    return { moving, silent };
+  }
+  function oneWayChanges(prev, cur, active, muted) {
+    const out = [];
+    for (const kind of ["audio", "video"]) {
+      const ofKind = (type) => ofType(cur, type).filter((r) => (str(r, "kind") ?? str(r, "mediaType")) === kind);
+      const inbound = flow(ofKind("inbound-rtp"), prev, "packetsReceived");
+      const outbound = flow(ofKind("outbound-rtp"), prev, "packetsSent");
+      let silent;
+      if (outbound.moving && !inbound.moving && inbound.silent) silent = inbound.silent;
+      else if (inbound.moving && !outbound.moving && outbound.silent && !muted[kind]) silent = outbound.silent;
+      const ongoing = active.get(kind);
+      if (silent && ongoing === void 0) {
+        const ssrc = String(num(silent, "ssrc") ?? 0);
+        active.set(kind, ssrc);
+        out.push({ eventType: "oneWayMediaStart", mediaType: kind, disruptionType: "oneWayMedia", ssrc });
+      } else if (!silent && ongoing !== void 0 && (inbound.moving || outbound.moving)) {
+        active.delete(kind);
+        out.push({ eventType: "oneWayMediaStop", mediaType: kind, disruptionType: "oneWayMedia", ssrc: ongoing });
+      }
+    }
+    return out;
+  }
+
   // src/stats/trim.ts
   var ID = ["id", "type", "timestamp"];
   var RTP = [...ID, "kind", "ssrc", "codecId", "transportId", "mid"];
@@ -1397,6 +1432,10 @@ var __callstats = (() => {
       this.attributes = attributes;
       this.pcCallback = pcCallback;
       this.connectionID = randomConnectionId();
+      /** Kinds the app silenced on its side (audioMute, videoPause): not one-way media. */
+      this.muted = { audio: false, video: false };
+      /** Ongoing one-way media episodes: kind -> the silent stream's SSRC. */
+      this.oneWay = /* @__PURE__ */ new Map();
       /** Numbers and delta-encodes this fabric's stats submissions (the compact extension). */
       this.compact = new CompactEncoder();
       this.state = "initializing";
@@ -1429,8 +1468,29 @@ var __callstats = (() => {
           this.listeners.push([EVENT_FOR[p], fn]);
         }
       }
+      if (typeof pc.addEventListener === "function") {
+        const onTrack = (ev) => this.guard(() => this.trackStarted(ev));
+        pc.addEventListener("track", onTrack);
+        this.listeners.push(["track", onTrack]);
+      }
       if (CONNECTED(this.states.iceConnectionState)) this.setup();
       if (this.states.signalingState === "closed" || this.states.connectionState === "closed") this.terminate();
+    }
+    /**
+     * mediaPlaybackStart when a remote track arrives, as the original sends it: the SSRC from the
+     * remote SDP section of the track's transceiver (`"0"` when it cannot be matched).
+     */
+    trackStarted(ev) {
+      const track = ev && ev.track;
+      if (!track) return;
+      const mid = ev.transceiver ? ev.transceiver.mid : null;
+      let ssrc = "0";
+      this.ssrcInfo("inbound").forEach((info, s) => {
+        if (ssrc !== "0") return;
+        if (mid !== null && info.mid === mid || info.msid !== void 0 && info.msid.split(" ")[1] === track.id) ssrc = s;
+      });
+      const highResTs = typeof performance !== "undefined" ? performance.now() : 0;
+      this.emit("mediaPlaybackStart", { ssrc, highResTs, kind: track.kind });
     }
     guard(fn) {
       try {
@@ -1623,6 +1683,11 @@ var __callstats = (() => {
         this.emit("fabricTransportSwitch", extra);
       }
       if (pair) this.selectedPairId = pair.id;
+      if (this.lastSnap) {
+        for (const e of oneWayChanges(this.lastSnap, snap, this.oneWay, this.muted)) {
+          this.emit(e.eventType, { mediaType: e.mediaType, disruptionType: e.disruptionType, ssrc: e.ssrc });
+        }
+      }
       this.announceSsrcs(snap, now);
       this.checkSdp();
       const claims = this.host.claims();
@@ -1800,6 +1865,8 @@ var __callstats = (() => {
     dominantSpeaker: "events/dominantspeaker",
     mediaPlaybackStart: "events/media/pipeline",
     mediaPlaybackSuspended: "events/media/pipeline",
+    oneWayMediaStart: "events/fabric/disruptions",
+    oneWayMediaStop: "events/fabric/disruptions",
     iceDisruptionStart: "events/ice/status",
     iceDisruptionEnd: "events/ice/status",
     iceFailed: "events/ice/status",
@@ -2269,6 +2336,8 @@ var __callstats = (() => {
       if (typeof p.siteID === "string") body["siteID"] = p.siteID;
       if (isObject(p.additionalIDs)) body["additionalIDs"] = p.additionalIDs;
       this.delivery.enqueue({ kind: "event", keep: true, eventType: "userJoined", conf, base: "events", route: "", body, createdAt: Date.now() });
+      const userName = isObject(u) && typeof u["userName"] === "string" ? u["userName"] : null;
+      this.emit(conf, "userDetails", { userName, localIpAddressInfo: [], collectIP: p.collectIP !== false });
       void this.sendDeviceList(conf);
     }
     async sendDeviceList(conf) {
@@ -2618,6 +2687,8 @@ var __callstats = (() => {
           case "videoResume":
           case "screenShareStart":
           case "screenShareStop": {
+            if (fabricEvent2 === "audioMute" || fabricEvent2 === "audioUnmute") fabric.muted.audio = fabricEvent2 === "audioMute";
+            if (fabricEvent2 === "videoPause" || fabricEvent2 === "videoResume") fabric.muted.video = fabricEvent2 === "videoPause";
             const extra = {};
             for (const k of Object.keys(data)) extra[k] = k === "ssrc" && data[k] != null ? String(data[k]) : data[k];
             this.emit(conf, fabricEvent2, extra, fabric);
