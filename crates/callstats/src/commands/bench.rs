@@ -63,6 +63,11 @@ pub struct IngestArgs {
     /// `--server-arg=--analytics=false`.
     #[arg(long = "server-arg", allow_hyphen_values = true, conflicts_with = "url")]
     pub server_args: Vec<String>,
+    /// Run against this PostgreSQL server (`postgres://USER@HOST:PORT/DB`, a database to connect to
+    /// while creating scratch ones) instead of SQLite: once with one node and once with two nodes
+    /// behind a round-robin spread of the users, each on a fresh database, printed side by side.
+    #[arg(long, conflicts_with = "url")]
+    pub postgres: Option<String>,
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -110,21 +115,58 @@ impl Server {
     }
 }
 
-/// Where to send the load, and, when this command started the server, the server itself.
+/// Where to send the load (user `i` goes to node `i % bases.len()`, as a round-robin load
+/// balancer would), and, when this command started them, the servers themselves.
 struct Target {
-    server: Option<Server>,
-    base: String,
+    servers: Vec<Server>,
+    bases: Vec<String>,
     app: i64,
     secret: String,
 }
 
-fn start_server(extra: &[String]) -> anyhow::Result<Target> {
+fn scratch_dir() -> anyhow::Result<PathBuf> {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let dir = std::env::temp_dir().join(format!("callstats-bench-ingest-{}-{nanos}", std::process::id()));
     std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let db = format!("sqlite://{}/bench.db", dir.display());
+    Ok(dir)
+}
+
+/// One `serve` on a fresh SQLite file.
+fn start_server(extra: &[String]) -> anyhow::Result<Target> {
+    let dir = scratch_dir()?;
+    let db = vec!["--database".to_owned(), format!("sqlite://{}/bench.db", dir.display())];
+    let (server, base, app, secret) = start_node(dir, &db, extra)?;
+    Ok(Target { servers: vec![server], bases: vec![base], app, secret })
+}
+
+/// `nodes` servers on one fresh PostgreSQL database (created on the server of `url`), sharing a
+/// server key, started one after the other.
+async fn start_postgres_nodes(url: &str, nodes: usize, extra: &[String]) -> anyhow::Result<Target> {
+    let db_url = callstats_store_postgres::create_scratch_database(url, "bench_ingest")
+        .await
+        .context("creating a scratch PostgreSQL database")?;
+    let dir = scratch_dir()?;
+    let db = vec![
+        "--database".to_owned(),
+        db_url,
+        "--server-key-file".to_owned(),
+        dir.join("server.key").display().to_string(),
+    ];
+    let mut target = Target { servers: Vec::new(), bases: Vec::new(), app: 0, secret: String::new() };
+    for _ in 0..nodes {
+        let (server, base, app, secret) = start_node(dir.clone(), &db, extra)?;
+        target.servers.push(server);
+        target.bases.push(base);
+        (target.app, target.secret) = (app, secret);
+    }
+    Ok(target)
+}
+
+/// Starts `serve` with `db` (its `--database …` arguments) and waits for its start-up lines.
+fn start_node(dir: PathBuf, db: &[String], extra: &[String]) -> anyhow::Result<(Server, String, i64, String)> {
     let spawned = Command::new(std::env::current_exe().context("finding the callstats binary")?)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(db)
         .args(extra)
         .env("CALLSTATS_LOG", "warn")
         .stdin(Stdio::null())
@@ -171,7 +213,7 @@ fn start_server(extra: &[String]) -> anyhow::Result<Target> {
     let base = next("Listening on ")?;
     let app = next("AppID: ")?.parse().context("the server printed an AppID that is not a number")?;
     let secret = next("AppSecret: ")?;
-    Ok(Target { server: Some(server), base, app, secret })
+    Ok((server, base, app, secret))
 }
 
 /// `VmHWM` of a process: the most resident memory it has had.
@@ -199,9 +241,19 @@ fn cpu_seconds(pid: &str) -> Option<Cpu> {
     Some(Cpu { user: utime / USER_HZ, system: stime / USER_HZ })
 }
 
-/// CPU seconds of the server (if this command started it) and of this process.
-fn cpu_sample(server: Option<u32>) -> (Option<Cpu>, Option<Cpu>) {
-    (server.and_then(|pid| cpu_seconds(&pid.to_string())), cpu_seconds("self"))
+/// CPU seconds of the servers (summed, if this command started them) and of this process.
+fn cpu_sample(servers: &[u32]) -> (Option<Cpu>, Option<Cpu>) {
+    let server = (!servers.is_empty())
+        .then(|| {
+            servers
+                .iter()
+                .map(|pid| cpu_seconds(&pid.to_string()))
+                .try_fold(Cpu { user: 0.0, system: 0.0 }, |acc, c| {
+                    c.map(|c| Cpu { user: acc.user + c.user, system: acc.system + c.system })
+                })
+        })
+        .flatten();
+    (server, cpu_seconds("self"))
 }
 
 /// The `code` callstats-js signs in the AppSecret flow (wire protocol §4.2): header
@@ -220,7 +272,8 @@ struct User {
 }
 
 async fn prepare(client: &reqwest::Client, target: &Target, joined_body: &Value, i: u32) -> anyhow::Result<User> {
-    let Target { base, app, secret, .. } = target;
+    let Target { bases, app, secret, .. } = target;
+    let base = &bases[i as usize % bases.len()];
     let user = format!("bench-user-{i}");
     let auth = client
         .post(format!("{base}/authenticate"))
@@ -302,16 +355,77 @@ fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
 }
 
 async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
-    let target = match &args.url {
-        Some(url) => Target {
-            server: None,
-            base: url.trim_end_matches('/').to_owned(),
-            app: args.app_id.context("--url needs --app-id")?,
-            secret: args.app_secret.clone().context("--url needs --app-secret")?,
-        },
-        None => start_server(&args.server_args)?,
+    let Some(url) = &args.postgres else {
+        let target = match &args.url {
+            Some(url) => Target {
+                servers: Vec::new(),
+                bases: vec![url.trim_end_matches('/').to_owned()],
+                app: args.app_id.context("--url needs --app-id")?,
+                secret: args.app_secret.clone().context("--url needs --app-secret")?,
+            },
+            None => start_server(&args.server_args)?,
+        };
+        let m = measure(&args, target).await?;
+        m.print(&args);
+        println!(
+            "RESULT ingest submissions_per_s={:.0} p50_ms={:.2} p99_ms={:.2} peak_rss_mib={}",
+            m.rate,
+            m.p50,
+            m.p99,
+            m.rss.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.0}"))
+        );
+        return Ok(());
     };
-    let server_pid = target.server.as_ref().map(|s| s.child.id());
+    let mut runs = Vec::new();
+    for nodes in [1, 2] {
+        eprintln!("PostgreSQL with {nodes} node(s):");
+        let target = start_postgres_nodes(url, nodes, &args.server_args).await?;
+        let m = measure(&args, target).await?;
+        println!("== PostgreSQL, {nodes} node(s) on one database");
+        m.print(&args);
+        runs.push((nodes, m));
+    }
+    println!("== side by side (PostgreSQL, same machine, same run)");
+    println!("{:<34}{:>14}{:>14}", "", "1 node", "2 nodes");
+    let row = |name: &str, f: &dyn Fn(&Measured) -> String| {
+        println!("{name:<34}{:>14}{:>14}", f(&runs[0].1), f(&runs[1].1));
+    };
+    row("acknowledged submissions/s", &|m| format!("{:.0}", m.rate));
+    row("errors", &|m| m.error_count.to_string());
+    row("latency p50 ms", &|m| format!("{:.2}", m.p50));
+    row("latency p99 ms", &|m| format!("{:.2}", m.p99));
+    row("server CPU (all nodes, 100% = core)", &|m| m.server_cpu.clone());
+    for (nodes, m) in &runs {
+        println!(
+            "RESULT ingest backend=postgres nodes={nodes} submissions_per_s={:.0} p50_ms={:.2} p99_ms={:.2}",
+            m.rate, m.p50, m.p99
+        );
+    }
+    Ok(())
+}
+
+/// The figures of one measured window.
+struct Measured {
+    body_len: usize,
+    acknowledged: usize,
+    rate: f64,
+    error_count: u64,
+    errors: BTreeMap<String, u64>,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+    /// Peak RSS of the (largest) server.
+    rss: Option<f64>,
+    server_cpu: String,
+    client_cpu: String,
+    server_us_per_submission: Option<f64>,
+    /// SQLite database and WAL bytes (only for a server this command started on SQLite).
+    db: Option<(u64, u64)>,
+}
+
+async fn measure(args: &IngestArgs, target: Target) -> anyhow::Result<Measured> {
+    let server_pids: Vec<u32> = target.servers.iter().map(|s| s.child.id()).collect();
 
     let stats: Value = serde_json::from_str(STATS_FIXTURE).context("reading the embedded stats fixture")?;
     // Serialised once: every request sends the same bytes, and cloning `Bytes` only counts a
@@ -329,7 +443,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
         .build()?;
-    eprintln!("preparing {users_n} users on {}…", target.base);
+    eprintln!("preparing {users_n} users on {}…", target.bases.join(", "));
     let mut users = Vec::with_capacity(users_n);
     for i in 0..args.users {
         let user = prepare(&client, &target, joined_body, i).await.with_context(|| format!("preparing user {i}"))?;
@@ -365,9 +479,9 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     }
 
     tokio::time::sleep_until(measure_from.into()).await;
-    let cpu_before = cpu_sample(server_pid);
+    let cpu_before = cpu_sample(&server_pids);
     tokio::time::sleep_until(end.into()).await;
-    let cpu_after = cpu_sample(server_pid);
+    let cpu_after = cpu_sample(&server_pids);
 
     let mut latencies = Vec::new();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
@@ -378,21 +492,16 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             *errors.entry(k).or_default() += v;
         }
     }
-    // Read before the server is killed: its /proc entry goes with it.
-    let rss = server_pid.and_then(peak_rss_mib);
-    let db = target.server.as_ref().map(Server::database_bytes);
+    // Read before the servers are killed: their /proc entries go with them.
+    let rss = server_pids.iter().filter_map(|pid| peak_rss_mib(*pid)).reduce(f64::max);
+    let db = match (args.postgres.is_none(), target.servers.first()) {
+        (true, Some(server)) => Some(server.database_bytes()),
+        _ => None,
+    };
     drop(target);
 
     latencies.sort_unstable();
     let n = latencies.len();
-    let error_count: u64 = errors.values().sum();
-    let rate = n as f64 / args.duration as f64;
-    let (p50, p90, p99, max) = (
-        percentile_ms(&latencies, 50.0),
-        percentile_ms(&latencies, 90.0),
-        percentile_ms(&latencies, 99.0),
-        percentile_ms(&latencies, 100.0),
-    );
     let secs = args.duration as f64;
     // Shares of one core over the window: total, and the kernel's part (loopback TCP, fsync).
     let cpu_pct = |before: Option<Cpu>, after: Option<Cpu>| match (before, after) {
@@ -402,49 +511,64 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         }
         _ => "n/a".to_owned(),
     };
-    let mib = |b: u64| b as f64 / 1_048_576.0;
+    let server_us_per_submission = match (cpu_before.0, cpu_after.0) {
+        (Some(b), Some(a)) if n > 0 => Some(((a.user + a.system) - (b.user + b.system)) / n as f64 * 1e6),
+        _ => None,
+    };
+    Ok(Measured {
+        body_len: body.len(),
+        acknowledged: n,
+        rate: n as f64 / secs,
+        error_count: errors.values().sum(),
+        errors,
+        p50: percentile_ms(&latencies, 50.0),
+        p90: percentile_ms(&latencies, 90.0),
+        p99: percentile_ms(&latencies, 99.0),
+        max: percentile_ms(&latencies, 100.0),
+        rss,
+        server_cpu: cpu_pct(cpu_before.0, cpu_after.0),
+        client_cpu: cpu_pct(cpu_before.1, cpu_after.1),
+        server_us_per_submission,
+        db,
+    })
+}
 
-    println!("users {}  duration {} s (after {} s warm-up)", args.users, args.duration, args.warmup);
-    println!("body {} bytes per submission", body.len());
-    println!("acknowledged {n}  = {rate:.0} submissions/s  ({error_count} errors)");
-    println!("latency ms: p50 {p50:.2}  p90 {p90:.2}  p99 {p99:.2}  max {max:.2}");
-    match rss {
-        Some(r) => println!("server peak RSS {r:.0} MiB"),
-        None => println!("server peak RSS n/a"),
-    }
-    println!(
-        "CPU during the window (100% = one core): server {}  bench client {}",
-        cpu_pct(cpu_before.0, cpu_after.0),
-        cpu_pct(cpu_before.1, cpu_after.1)
-    );
-    if let (Some(b), Some(a)) = (cpu_before.0, cpu_after.0)
-        && n > 0
-    {
-        let used = (a.user + a.system) - (b.user + b.system);
-        println!("server CPU per acknowledged submission {:.0} µs", used / n as f64 * 1e6);
-    }
-    match db {
-        Some((db, wal)) => {
-            println!(
-                "database after the run {:.1} MiB (db {:.1} MiB + wal {:.1} MiB)",
-                mib(db + wal),
-                mib(db),
-                mib(wal)
-            )
+impl Measured {
+    fn print(&self, args: &IngestArgs) {
+        let mib = |b: u64| b as f64 / 1_048_576.0;
+        println!("users {}  duration {} s (after {} s warm-up)", args.users, args.duration, args.warmup);
+        println!("body {} bytes per submission", self.body_len);
+        println!("acknowledged {}  = {:.0} submissions/s  ({} errors)", self.acknowledged, self.rate, self.error_count);
+        println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", self.p50, self.p90, self.p99, self.max);
+        match self.rss {
+            Some(r) => println!("server peak RSS {r:.0} MiB"),
+            None => println!("server peak RSS n/a"),
         }
-        None => println!("database after the run n/a"),
+        println!(
+            "CPU during the window (100% = one core): server {}  bench client {}",
+            self.server_cpu, self.client_cpu
+        );
+        if let Some(us) = self.server_us_per_submission {
+            println!("server CPU per acknowledged submission {us:.0} µs");
+        }
+        match self.db {
+            Some((db, wal)) => {
+                println!(
+                    "database after the run {:.1} MiB (db {:.1} MiB + wal {:.1} MiB)",
+                    mib(db + wal),
+                    mib(db),
+                    mib(wal)
+                )
+            }
+            None => println!("database after the run n/a"),
+        }
+        if self.errors.is_empty() {
+            println!("errors: none");
+        }
+        for (e, c) in &self.errors {
+            println!("error x{c}: {e}");
+        }
     }
-    if errors.is_empty() {
-        println!("errors: none");
-    }
-    for (e, c) in &errors {
-        println!("error x{c}: {e}");
-    }
-    println!(
-        "RESULT ingest submissions_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} peak_rss_mib={}",
-        rss.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.0}"))
-    );
-    Ok(())
 }
 
 #[cfg(test)]
