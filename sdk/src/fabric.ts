@@ -383,7 +383,30 @@ export class Fabric {
     this.associations.set(ssrc, a);
     // Re-announce the SSRC map with the new owner at the next poll.
     this.ssrcKey = '';
+    if (a.associatedVideoTag) this.watchVideo(ssrc, a.associatedVideoTag);
   }
+
+  /** Video elements already watched, by element id. */
+  private readonly watched = new Set<string>();
+
+  /**
+   * The original watched the video element named in associateMstWithUserID: `canplay` gives
+   * mediaPlaybackStart, `suspend` mediaPlaybackSuspended, both with the associated SSRC.
+   */
+  private watchVideo(ssrc: string, tag: string): void {
+    const doc = (globalThis as { document?: Document }).document;
+    const el = doc && typeof doc.getElementById === 'function' ? doc.getElementById(tag) : null;
+    if (!el || typeof el.addEventListener !== 'function' || this.watched.has(tag)) return;
+    this.watched.add(tag);
+    const highResTs = () => (typeof performance !== 'undefined' ? performance.now() : 0);
+    const onPlay = () => this.guard(() => !this.terminated && this.emit('mediaPlaybackStart', { ssrc, highResTs: highResTs(), kind: 'video' }));
+    const onSuspend = () => this.guard(() => !this.terminated && this.emit('mediaPlaybackSuspended', { ssrc, highResTs: highResTs() }));
+    el.addEventListener('canplay', onPlay);
+    el.addEventListener('suspend', onSuspend);
+    this.elementListeners.push([el, 'canplay', onPlay], [el, 'suspend', onSuspend]);
+  }
+
+  private elementListeners: [EventTarget, string, () => void][] = [];
 
   tick(now: number): void {
     this.checkStates();
@@ -573,6 +596,8 @@ export class Fabric {
       }
     }
     this.listeners = [];
+    for (const [el, type, fn] of this.elementListeners) el.removeEventListener(type, fn);
+    this.elementListeners = [];
     if (!silent) this.emit('fabricTerminated');
     this.host.fabricEnded(this);
   }

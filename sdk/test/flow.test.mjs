@@ -248,6 +248,26 @@ test('userDetails follows user joined; a remote track gives mediaPlaybackStart; 
   assert.equal(playback[0].body.kind, 'audio');
   assert.equal(typeof playback[0].body.highResTs, 'number');
   assert.equal(internals.EVENT_ROUTES.oneWayMediaStart, 'events/fabric/disruptions');
+
+  // The video element named in associateMstWithUserID: canplay and suspend.
+  const video = new EventTarget();
+  globalThis.document = { getElementById: (id) => (id === 'v1' ? video : null) };
+  try {
+    assert.deepEqual(cs.associateMstWithUserID(pc, 'carol', 'c1', 4243, 'camera', 'v1'), { status: 'success' });
+    video.dispatchEvent(new Event('canplay'));
+    video.dispatchEvent(new Event('suspend'));
+    await advance(1000);
+    const started = server.of('mediaPlaybackStart').filter((r) => r.body.kind === 'video');
+    assert.deepEqual(started.map((r) => r.body.ssrc), ['4243']);
+    const suspended = server.of('mediaPlaybackSuspended');
+    assert.deepEqual(suspended.map((r) => [r.body.ssrc, r.path.endsWith('/events/media/pipeline')]), [['4243', true]]);
+    cs.sendFabricEvent(pc, cs.fabricEvent.fabricTerminated, 'c1');
+    video.dispatchEvent(new Event('suspend'));
+    await advance(1000);
+    assert.equal(server.of('mediaPlaybackSuspended').length, 1, 'not after the fabric ended');
+  } finally {
+    delete globalThis.document;
+  }
   allBodiesValid(server);
 });
 

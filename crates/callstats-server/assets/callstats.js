@@ -1454,6 +1454,9 @@ var __callstats = (() => {
       this.sdp = {};
       this.prevFps = /* @__PURE__ */ new Map();
       this.averages = { jitter: new RunningAverage(), rtt: new RunningAverage() };
+      /** Video elements already watched, by element id. */
+      this.watched = /* @__PURE__ */ new Set();
+      this.elementListeners = [];
       this.addedAt = host.now();
     }
     start() {
@@ -1657,6 +1660,23 @@ var __callstats = (() => {
     associate(ssrc, a) {
       this.associations.set(ssrc, a);
       this.ssrcKey = "";
+      if (a.associatedVideoTag) this.watchVideo(ssrc, a.associatedVideoTag);
+    }
+    /**
+     * The original watched the video element named in associateMstWithUserID: `canplay` gives
+     * mediaPlaybackStart, `suspend` mediaPlaybackSuspended, both with the associated SSRC.
+     */
+    watchVideo(ssrc, tag) {
+      const doc = globalThis.document;
+      const el = doc && typeof doc.getElementById === "function" ? doc.getElementById(tag) : null;
+      if (!el || typeof el.addEventListener !== "function" || this.watched.has(tag)) return;
+      this.watched.add(tag);
+      const highResTs = () => typeof performance !== "undefined" ? performance.now() : 0;
+      const onPlay = () => this.guard(() => !this.terminated && this.emit("mediaPlaybackStart", { ssrc, highResTs: highResTs(), kind: "video" }));
+      const onSuspend = () => this.guard(() => !this.terminated && this.emit("mediaPlaybackSuspended", { ssrc, highResTs: highResTs() }));
+      el.addEventListener("canplay", onPlay);
+      el.addEventListener("suspend", onSuspend);
+      this.elementListeners.push([el, "canplay", onPlay], [el, "suspend", onSuspend]);
     }
     tick(now) {
       this.checkStates();
@@ -1834,6 +1854,8 @@ var __callstats = (() => {
         }
       }
       this.listeners = [];
+      for (const [el, type, fn] of this.elementListeners) el.removeEventListener(type, fn);
+      this.elementListeners = [];
       if (!silent) this.emit("fabricTerminated");
       this.host.fabricEnded(this);
     }
