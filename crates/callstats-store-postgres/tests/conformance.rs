@@ -306,3 +306,37 @@ async fn rollups_follow_day_versions(b: Backend) {
     assert!(s.close_conference(&summary("c2", 10 * day + 1, 10 * day + 6), 10 * day + 1, None).await.expect("close"));
     assert!(s.rollups(APP, 0, 100).await.expect("rollups").is_empty(), "stale rollup is not served");
 }
+
+/// PostgreSQL only: nodes starting together on an empty database each apply the migrations or
+/// find them applied (the advisory lock), and a database from a newer build is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_nodes_starting_together_migrate_once() {
+    let Some(Backend::Postgres(url)) = postgres("migrate_once").await else { return };
+    let opened = join_all((0..4).map(|_| {
+        let url = url.clone();
+        async move { PostgresStore::open(&url).await.map(drop) }
+    }))
+    .await;
+    for store in opened {
+        store.expect("every node starts");
+    }
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    let versions: i64 = client.query_one("SELECT count(*) FROM schema_version", &[]).await.expect("versions").get(0);
+    assert_eq!(versions, 1, "each migration recorded once");
+    client.batch_execute("INSERT INTO schema_version (version) VALUES (999)").await.expect("pretend a newer build");
+    assert!(matches!(PostgresStore::open(&url).await, Err(StoreError::Corrupt(_))));
+}
+
+async fn join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}

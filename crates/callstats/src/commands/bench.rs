@@ -386,9 +386,9 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         runs.push((nodes, m));
     }
     println!("== side by side (PostgreSQL, same machine, same run)");
-    println!("{:<34}{:>14}{:>14}", "", "1 node", "2 nodes");
+    println!("{:<36}{:>16}{:>16}", "", "1 node", "2 nodes");
     let row = |name: &str, f: &dyn Fn(&Measured) -> String| {
-        println!("{name:<34}{:>14}{:>14}", f(&runs[0].1), f(&runs[1].1));
+        println!("{name:<36}{:>16}{:>16}", f(&runs[0].1), f(&runs[1].1));
     };
     row("acknowledged submissions/s", &|m| format!("{:.0}", m.rate));
     row("errors", &|m| m.error_count.to_string());
