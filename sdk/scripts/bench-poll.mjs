@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { internals, loadRecording, sdkRoot } from '../test/helpers.mjs';
 import { join } from 'node:path';
 
-const { toSnapshot, allStreamMetrics, trimSnapshot, streamQuality } = internals;
+const { toSnapshot, allStreamMetrics, trimSnapshot, streamQuality, compactStreams, CompactEncoder } = internals;
 const bundle = readFileSync(join(sdkRoot, 'dist', 'callstats.min.js'));
 console.log(`bundle callstats.min.js: ${bundle.length} bytes, ${gzipSync(bundle, { level: 9 }).length} bytes gzipped`);
 
@@ -17,12 +17,16 @@ const samples = [...loadRecording('steady').samples, ...loadRecording('downscale
 const times = [];
 for (let round = 0; round < 200; round += 1) {
   let prev;
+  const encoder = new CompactEncoder();
   for (const sample of samples) {
     const t0 = performance.now();
     const snap = toSnapshot(sample);
     const metrics = allStreamMetrics(snap, prev);
     for (const m of metrics) streamQuality(m);
-    trimSnapshot(snap);
+    // A submission as the SDK sends it by default: trimmed, compacted, delta-encoded.
+    const sub = encoder.number(compactStreams(trimSnapshot(snap)));
+    JSON.stringify(encoder.encode(sub));
+    encoder.acknowledged(sub);
     times.push(performance.now() - t0);
     prev = snap;
   }

@@ -4,16 +4,19 @@
  * static members, like the original.
  */
 
+import type { Callstats } from './api';
 import { CallstatsClient } from './client';
 
 export interface CallstatsFactory {
-  new (): CallstatsClient;
-  (): CallstatsClient;
-  prototype: CallstatsClient;
+  new (): Callstats;
+  (): Callstats;
+  prototype: Callstats;
 }
 
-const callstats = function callstats(): CallstatsClient {
-  return new CallstatsClient();
+const callstats = function callstats(): Callstats {
+  // Typed on purpose: the build fails if the implementation stops satisfying the public API.
+  const instance: Callstats = new CallstatsClient();
+  return instance;
 } as unknown as CallstatsFactory;
 callstats.prototype = CallstatsClient.prototype;
 

@@ -12,7 +12,34 @@ setDefaultBase(baseFromScriptUrl(import.meta.url));
 export default callstats;
 export { callstats };
 export { CallstatsClient } from './client';
-export type { ConfigParams, ProxyConfig } from './client';
+export type {
+  Callstats,
+  ConfigParams,
+  ProxyConfig,
+  FabricUsage,
+  FabricEvent,
+  WebRTCFunction,
+  CsError,
+  QualityRating,
+  TransmissionDirection,
+  EndpointType,
+  CallType,
+  Role,
+  CallbackName,
+  UserID,
+  FabricAttributes,
+  InitCallback,
+  StatsPayload,
+  StatsCallback,
+  PcCallback,
+  AppConfiguration,
+  CallbackTypes,
+  UserFeedback,
+  CallDetails,
+  FabricEventData,
+  ReportedError,
+  TokenGenerator,
+} from './api';
 export type { CallstatsFactory } from './factory';
 export type { StatsTrack, FabricState } from './fabric';
 export type { Result, Success, Failure } from './validate';

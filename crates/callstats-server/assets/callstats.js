@@ -2947,7 +2947,8 @@ var __callstats = (() => {
 
   // src/factory.ts
   var callstats = function callstats2() {
-    return new CallstatsClient();
+    const instance = new CallstatsClient();
+    return instance;
   };
   callstats.prototype = CallstatsClient.prototype;
   var factory_default = callstats;
