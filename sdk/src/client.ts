@@ -20,6 +20,7 @@ import { deviceId, endpointInfo, truncateUtf8, utf8Length } from './env';
 import { Fabric, type Association, type StatsTrack } from './fabric';
 import { EVENT_ROUTES, STATS_TYPES } from './routes';
 import { Session, type Credentials, type TokenGenerator, type Urls } from './session';
+import type { ProxyConfig } from './api';
 import { compactStreams } from './stats/compact';
 import type { Report } from './stats/report';
 import { fail, isFn, isObject, isPeerConnection, nonEmpty, ok, userIdString, type Result } from './validate';
@@ -42,13 +43,7 @@ export interface ConfigParams {
   [key: string]: unknown;
 }
 
-export interface ProxyConfig {
-  authServiceURL?: string;
-  collectorURL?: string;
-  restEventURL?: string;
-  restStatsURL?: string;
-  appSettingsURL?: string;
-}
+export type { ProxyConfig } from './api';
 
 interface ConferenceState extends Conference {
   fabrics: Fabric[];
