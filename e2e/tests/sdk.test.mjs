@@ -51,6 +51,35 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
       const withRate = all.filter((s) => (s.mediaStreamTracks || []).some((t) => t.bitrate > 0 && t.mediaType === 'audio'));
       return withRate.length ? { ok: withRate[withRate.length - 1] } : { callbacks: all.length };
     }, 30000);
+    // A remote track arriving on a monitored PeerConnection gives mediaPlaybackStart with the
+    // SSRC of the remote SDP (another conference, so the guide's conference stays as it is).
+    const conf2 = 'sdk conf/2';
+    await page.evaluate(async (c) => {
+      const cs = window.e2e.cs;
+      const [a, b] = [new RTCPeerConnection(), new RTCPeerConnection()];
+      a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+      b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+      const media = await navigator.mediaDevices.getUserMedia({ audio: true });
+      media.getTracks().forEach((t) => b.addTrack(t, media));
+      cs.addNewFabric(a, 'carol', cs.fabricUsage.multiplex, c);
+      await b.setLocalDescription(await b.createOffer());
+      await a.setRemoteDescription(b.localDescription);
+      await a.setLocalDescription(await a.createAnswer());
+      await b.setRemoteDescription(a.localDescription);
+      window.e2e.extra = { a, b };
+    }, conf2);
+    const playback = await until('mediaPlaybackStart of the remote track', async () => {
+      const d = await server.api(`/api/v1/apps/${server.appID}/conferences/${encodeURIComponent(conf2)}`);
+      const e = d.events.find((x) => x.eventType === 'mediaPlaybackStart');
+      return e ? { ok: e } : { events: d.events.map((x) => x.eventType) };
+    }, 30000);
+    const ssrc = Number(playback.body?.ssrc ?? playback.ssrc);
+    assert.ok(ssrc > 0, `an SSRC from the remote SDP: ${JSON.stringify(playback)}`);
+    await page.evaluate((c) => {
+      window.e2e.cs.sendFabricEvent(window.e2e.extra.a, window.e2e.cs.fabricEvent.fabricTerminated, c);
+      window.e2e.extra.a.close();
+      window.e2e.extra.b.close();
+    }, conf2);
     await page.evaluate(() => window.e2e.finish());
 
     const fabric = detail.fabrics.find((f) => f.remoteUserID === 'bob');
