@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_callstats");
+mod common;
+
+use common::BIN;
 
 struct Server(Child);
 
@@ -19,9 +21,10 @@ impl Drop for Server {
 }
 
 /// Starts `serve` on a free port; returns the guard, base URL and the printed credentials.
-fn serve(db: &str) -> (Server, String, String, String) {
+fn serve(db: &[String]) -> (Server, String, String, String) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(db)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -55,12 +58,11 @@ async fn authenticate(base: &str, app: &str, secret: &str) -> reqwest::Response 
 #[tokio::test]
 async fn serve_prints_credentials_and_new_apps_work_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = format!("sqlite://{}/nested/cli.db", dir.path().display());
+    let db = common::database(&dir.path().join("nested"), "cli").await;
     let (_server, base, demo_app, demo_secret) = serve(&db);
     assert_eq!(authenticate(&base, &demo_app, &demo_secret).await.status(), 200);
 
-    let out =
-        Command::new(BIN).args(["app", "create", "--name", "second", "--database", &db]).output().expect("app create");
+    let out = Command::new(BIN).args(["app", "create", "--name", "second"]).args(&db).output().expect("app create");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let mut lines = text.lines();
@@ -72,7 +74,7 @@ async fn serve_prints_credentials_and_new_apps_work_at_once() {
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["token_type"], "bearer");
 
-    let listed = Command::new(BIN).args(["app", "list", "--database", &db]).output().expect("app list");
+    let listed = Command::new(BIN).args(["app", "list"]).args(&db).output().expect("app list");
     let listed = String::from_utf8(listed.stdout).expect("utf-8");
     assert!(listed.contains(app) && listed.contains(&demo_app), "{listed}");
 
@@ -89,24 +91,21 @@ fn serve_help_lists_listen_and_database() {
     assert!(text.contains("--listen") && text.contains("--database"), "{text}");
 }
 
-#[test]
-fn import_and_generated_history_land_in_the_database() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_generated_history_land_in_the_database() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = format!("sqlite://{}/import.db", dir.path().display());
-    let out =
-        Command::new(BIN).args(["app", "create", "--name", "imported", "--database", &db]).output().expect("create");
+    let db = common::database(dir.path(), "import").await;
+    let out = Command::new(BIN).args(["app", "create", "--name", "imported"]).args(&db).output().expect("create");
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let app = text.lines().next().and_then(|l| l.strip_prefix("AppID: ")).expect("AppID").to_owned();
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/wire/secret-flow");
-    let out = Command::new(BIN)
-        .args(["import", "--app", &app, "--file", fixtures, "--database", &db])
-        .output()
-        .expect("import");
+    let out = Command::new(BIN).args(["import", "--app", &app, "--file", fixtures]).args(&db).output().expect("import");
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{summary} {}", String::from_utf8_lossy(&out.stderr));
     assert!(summary.contains("refused 0") && summary.contains("closed 1 conference"), "{summary}");
     let out = Command::new(BIN)
-        .args(["loadgen", "history", "--app", &app, "--conferences", "40", "--samples", "4", "--database", &db])
+        .args(["loadgen", "history", "--app", &app, "--conferences", "40", "--samples", "4"])
+        .args(&db)
         .output()
         .expect("history");
     let summary = String::from_utf8_lossy(&out.stdout);
