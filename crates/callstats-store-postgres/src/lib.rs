@@ -316,3 +316,22 @@ pub async fn create_scratch_database(url: &str, prefix: &str) -> Result<String> 
     let _ = driver.await;
     Ok(format!("{server}/{name}"))
 }
+
+/// Drops a database made by [`create_scratch_database`] (`url` is its URL), disconnecting
+/// whoever is still connected, through the `postgres` maintenance database of the same server.
+pub async fn drop_scratch_database(url: &str) -> Result<()> {
+    let Some((server, name)) = url.rsplit_once('/') else {
+        return Err(StoreError::Corrupt(format!("database URL `{url}` does not end in /DATABASE")));
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Corrupt(format!("`{name}` is not a scratch database name")));
+    }
+    let (client, conn) = tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
+        .await
+        .map_err(db("connect to drop a database"))?;
+    let driver = tokio::spawn(conn);
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.map_err(db("drop database"))?;
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}

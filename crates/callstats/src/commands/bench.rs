@@ -65,7 +65,8 @@ pub struct IngestArgs {
     pub server_args: Vec<String>,
     /// Run against this PostgreSQL server (`postgres://USER@HOST:PORT/DB`, a database to connect to
     /// while creating scratch ones) instead of SQLite: once with one node and once with two nodes
-    /// behind a round-robin spread of the users, each on a fresh database, printed side by side.
+    /// behind a round-robin spread of the users, each on a fresh database (dropped afterwards),
+    /// printed side by side.
     #[arg(long, conflicts_with = "url")]
     pub postgres: Option<String>,
 }
@@ -139,16 +140,16 @@ fn start_server(extra: &[String]) -> anyhow::Result<Target> {
     Ok(Target { servers: vec![server], bases: vec![base], app, secret })
 }
 
-/// `nodes` servers on one fresh PostgreSQL database (created on the server of `url`), sharing a
-/// server key, started one after the other.
-async fn start_postgres_nodes(url: &str, nodes: usize, extra: &[String]) -> anyhow::Result<Target> {
+/// `nodes` servers on one fresh PostgreSQL database (created on the server of `url`, and returned
+/// so it can be dropped), sharing a server key, started one after the other.
+async fn start_postgres_nodes(url: &str, nodes: usize, extra: &[String]) -> anyhow::Result<(Target, String)> {
     let db_url = callstats_store_postgres::create_scratch_database(url, "bench_ingest")
         .await
         .context("creating a scratch PostgreSQL database")?;
     let dir = scratch_dir()?;
     let db = vec![
         "--database".to_owned(),
-        db_url,
+        db_url.clone(),
         "--server-key-file".to_owned(),
         dir.join("server.key").display().to_string(),
     ];
@@ -159,7 +160,7 @@ async fn start_postgres_nodes(url: &str, nodes: usize, extra: &[String]) -> anyh
         target.bases.push(base);
         (target.app, target.secret) = (app, secret);
     }
-    Ok(target)
+    Ok((target, db_url))
 }
 
 /// Starts `serve` with `db` (its `--database …` arguments) and waits for its start-up lines.
@@ -379,8 +380,13 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let mut runs = Vec::new();
     for nodes in [1, 2] {
         eprintln!("PostgreSQL with {nodes} node(s):");
-        let target = start_postgres_nodes(url, nodes, &args.server_args).await?;
-        let m = measure(&args, target).await?;
+        let (target, db_url) = start_postgres_nodes(url, nodes, &args.server_args).await?;
+        let m = measure(&args, target).await;
+        // The servers are gone with `target`; the scratch database goes too, measured or not.
+        if let Err(e) = callstats_store_postgres::drop_scratch_database(&db_url).await {
+            eprintln!("could not drop the scratch database {db_url}: {e}");
+        }
+        let m = m?;
         println!("== PostgreSQL, {nodes} node(s) on one database");
         m.print(&args);
         runs.push((nodes, m));
