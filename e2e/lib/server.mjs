@@ -66,9 +66,11 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'callstats-
     child.on('error', (err) => reject(new Error(`cannot run ${BIN} (build it with cargo build --bin callstats, or set CALLSTATS_BIN): ${err.message}`)));
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log.join('\n')}`)));
     lines.on('line', (line) => {
-      const m = /^(Listening on|AppID:|AppSecret:|DashboardUser:|DashboardPassword:)\s*(.*)$/.exec(line);
+      const m = /^(Listening on|AppID:|AppSecret:|DashboardUser:|DashboardPassword:|Dashboard:)\s*(.*)$/.exec(line);
       if (m) printed[m[1]] = m[2].trim();
-      if (printed['AppSecret:'] && printed['Listening on']) {
+      // `Dashboard:` is the last start-up line, printed once the first admin account exists
+      // (tests sign in with it or set its password at once).
+      if (printed['Dashboard:'] !== undefined && printed['Listening on']) {
         clearTimeout(timer);
         resolve();
       }
