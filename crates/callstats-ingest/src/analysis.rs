@@ -85,7 +85,8 @@ fn body_json(s: &StoredSubmission) -> Option<Value> {
 
 fn snapshots_of(s: &StoredSubmission) -> Vec<StreamSnapshot> {
     if let Some(d) = &s.submission.derived
-        && let Ok(snaps) = serde_json::from_str(d)
+        && let Ok(text) = codec::unpack_text(d)
+        && let Ok(snaps) = serde_json::from_str(&text)
     {
         return snaps;
     }
@@ -383,5 +384,46 @@ fn name<T: Serialize>(v: &T) -> String {
         Ok(Value::String(s)) => s,
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use callstats_store::{Submission, SubmissionKind};
+
+    use super::*;
+
+    fn stored(body: &str, derived: Option<Vec<u8>>) -> StoredSubmission {
+        StoredSubmission {
+            id: 1,
+            submission: Submission {
+                app_id: 1,
+                conf_id: Some("c".into()),
+                uc_id: Some("u".into()),
+                kind: SubmissionKind::Stats,
+                event_type: "stats".into(),
+                user_id: None,
+                remote_id: None,
+                connection_id: Some("pc".into()),
+                timestamp_ms: 0.0,
+                received_at_ms: 0,
+                body: codec::compress(body.as_bytes()),
+                body_len: body.len() as u32,
+                truncated: false,
+                derived,
+            },
+        }
+    }
+
+    #[test]
+    fn snapshots_come_from_the_packed_derived_column_then_legacy_text_then_the_body() {
+        // Three different streams, so the test sees which source was read.
+        let body = r#"{"stats":[{"id":"a","type":"inbound-rtp","kind":"audio","ssrc":1,"bytesReceived":10}]}"#;
+        let json =
+            |ssrc: u64| format!(r#"[{{"ssrc":{ssrc},"kind":"video","direction":"outbound","timestampMs":5.0}}]"#);
+        let ssrcs = |s: &StoredSubmission| snapshots_of(s).iter().map(|s| s.ssrc).collect::<Vec<_>>();
+        assert_eq!(ssrcs(&stored(body, Some(codec::pack_text(&json(2))))), [2]);
+        assert_eq!(ssrcs(&stored(body, Some(json(3).into_bytes()))), [3]);
+        assert_eq!(ssrcs(&stored(body, None)), [1]);
     }
 }

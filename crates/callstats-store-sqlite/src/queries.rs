@@ -400,7 +400,11 @@ pub(crate) fn submissions(c: &Connection, q: &SubmissionQuery) -> Result<Vec<Sto
                     body: r.get(11)?,
                     body_len: r.get(12)?,
                     truncated: r.get(13)?,
-                    derived: r.get(14)?,
+                    // A BLOB (packed) or, in rows written before packing, TEXT.
+                    derived: match r.get_ref(14)? {
+                        rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Some(b.to_vec()),
+                        _ => None,
+                    },
                 },
             })
         })

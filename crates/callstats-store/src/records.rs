@@ -193,8 +193,10 @@ pub struct Submission {
     pub body_len: u32,
     /// Whether the body was cut to the size limit before storing (application logs).
     pub truncated: bool,
-    /// What ingest derived from the body for analysis (stream snapshots of a stats body, JSON).
-    pub derived: Option<String>,
+    /// What ingest derived from the body for analysis (stream snapshots of a stats body): JSON,
+    /// packed by [`crate::codec::pack_text`]. Rows written before packing hold the JSON itself;
+    /// [`crate::codec::unpack_text`] reads both.
+    pub derived: Option<Vec<u8>>,
 }
 
 /// A submission as read back.

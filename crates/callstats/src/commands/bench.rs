@@ -69,6 +69,14 @@ pub struct IngestArgs {
     /// printed side by side.
     #[arg(long, conflicts_with = "url")]
     pub postgres: Option<String>,
+    /// Compare with a second configuration: each round runs a server with `--server-arg`s alone
+    /// and one with these added (repeatable, e.g. `--versus=--analytics=false`), one after the
+    /// other on fresh databases, and prints both rates and their ratio per round and the median.
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["url", "postgres"])]
+    pub versus: Vec<String>,
+    /// Rounds of a `--versus` comparison; alternating runs cancel out slow drifts of the machine.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -356,6 +364,9 @@ fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
 }
 
 async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
+    if !args.versus.is_empty() {
+        return versus(&args).await;
+    }
     let Some(url) = &args.postgres else {
         let target = match &args.url {
             Some(url) => Target {
@@ -407,6 +418,36 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             m.rate, m.p50, m.p99
         );
     }
+    Ok(())
+}
+
+/// `--versus`: the configuration with and without the extra arguments, alternating, in one run.
+async fn versus(args: &IngestArgs) -> anyhow::Result<()> {
+    let base = args.server_args.clone();
+    let mut other = base.clone();
+    other.extend(args.versus.iter().cloned());
+    let (name_a, name_b) = (format!("[{}]", base.join(" ")), format!("[{}]", other.join(" ")));
+    let mut ratios = Vec::new();
+    println!("{:<8}{:>24}{:>24}{:>10}{:>18}{:>18}", "round", "A/s", "B/s", "A/B", "A CPU µs/sub", "B CPU µs/sub");
+    for round in 1..=args.rounds {
+        let mut rates = Vec::new();
+        for extra in [&base, &other] {
+            let m = measure(args, start_server(extra)?).await?;
+            if m.error_count > 0 {
+                bail!("round {round} had {} errors: {:?}", m.error_count, m.errors);
+            }
+            rates.push(m);
+        }
+        let (a, b) = (&rates[0], &rates[1]);
+        let ratio = a.rate / b.rate;
+        ratios.push(ratio);
+        let us = |m: &Measured| m.server_us_per_submission.map_or_else(|| "n/a".to_owned(), |u| format!("{u:.0}"));
+        println!("{round:<8}{:>24.0}{:>24.0}{ratio:>10.3}{:>18}{:>18}", a.rate, b.rate, us(a), us(b));
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    println!("A = {name_a}\nB = {name_b}");
+    println!("RESULT ingest versus rounds={} median_ratio_a_over_b={median:.3}", args.rounds);
     Ok(())
 }
 
