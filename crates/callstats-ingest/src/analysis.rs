@@ -15,7 +15,7 @@ use callstats_analytics::quality::{Direction, MediaKind};
 use callstats_analytics::streams::{StreamInterval, StreamSnapshot, StreamTracker};
 use callstats_store::codec;
 use callstats_store::{
-    AppId, ConferenceRow, Participant, StoredSubmission, SubmissionKind, SubmissionQuery, SummaryRecord,
+    AppId, ConferenceRow, DueConference, Participant, StoredSubmission, SubmissionKind, SubmissionQuery, SummaryRecord,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -298,38 +298,60 @@ impl Ingest {
 
     /// Closes every conference that is due at the service clock's now: everyone left, or
     /// nothing arrived for 30 s. Returns the conferences closed. Safe to run on several nodes:
-    /// a conference that received data while being summarised is left open.
+    /// each conference is claimed through the database first (see
+    /// `Store::claim_due_conferences`), and a conference that received data while being
+    /// summarised is left open. One conference that cannot be summarised is logged and
+    /// handed back; it does not hold up the others.
     pub async fn close_due(&self) -> Result<Vec<(AppId, String)>, IngestError> {
         let now = self.now_ms();
-        let due = self.store.due_conferences(now - IDLE_CLOSE_MS, 200).await?;
+        let due = self.store.claim_due_conferences(now - IDLE_CLOSE_MS, now, CLOSE_LEASE_MS, 200).await?;
         let mut closed = Vec::new();
         for d in due {
-            let analysis = self.analyse(d.app_id, &d.conf_id).await?;
-            let Some(reason) = analysis.lifecycle.close_reason(now) else { continue };
-            let app = self.app(d.app_id).await?;
-            let settings = &app.settings;
-            let mut summary = analysis.summary(Some(reason));
-            summary.alerts = settings.alerts.check(&summary);
-            let record = summary_record(d.app_id, &d.conf_id, now, &summary);
-            let webhook = settings.webhook_url.clone().map(|url| {
-                let payload = serde_json::json!({
-                    "event": "conferenceSummary",
-                    "appID": d.app_id,
-                    "confID": d.conf_id,
-                    "closedAt": now,
-                    "alerts": summary.alerts,
-                    "summary": summary,
-                });
-                (url, payload.to_string())
-            });
-            if self.store.close_conference(&record, d.last_seen, webhook).await? {
-                tracing::debug!(app.id = d.app_id, conf.id = %d.conf_id, reason = ?reason, "conference closed");
-                closed.push((d.app_id, d.conf_id));
+            match self.close_one(&d, now).await {
+                Ok(true) => closed.push((d.app_id, d.conf_id)),
+                outcome => {
+                    if let Err(e) = outcome {
+                        tracing::error!(app.id = d.app_id, conf.id = %d.conf_id, error = %e, "summarising a conference failed");
+                    }
+                    self.store.release_conference(d.app_id, &d.conf_id).await?;
+                }
             }
         }
         Ok(closed)
     }
+
+    /// Summarises a claimed conference and closes it if it is over; whether it closed.
+    async fn close_one(&self, d: &DueConference, now: i64) -> Result<bool, IngestError> {
+        let analysis = self.analyse(d.app_id, &d.conf_id).await?;
+        let Some(reason) = analysis.lifecycle.close_reason(now) else { return Ok(false) };
+        let app = self.app(d.app_id).await?;
+        let settings = &app.settings;
+        let mut summary = analysis.summary(Some(reason));
+        summary.alerts = settings.alerts.check(&summary);
+        let record = summary_record(d.app_id, &d.conf_id, now, &summary);
+        let webhook = settings.webhook_url.clone().map(|url| {
+            let payload = serde_json::json!({
+                "event": "conferenceSummary",
+                "appID": d.app_id,
+                "confID": d.conf_id,
+                "closedAt": now,
+                "alerts": summary.alerts,
+                "summary": summary,
+            });
+            (url, payload.to_string())
+        });
+        let closed = self.store.close_conference(&record, d.last_seen, webhook).await?;
+        if closed {
+            tracing::debug!(app.id = d.app_id, conf.id = %d.conf_id, reason = ?reason, "conference closed");
+        }
+        Ok(closed)
+    }
 }
+
+/// How long a node holds a due conference while it summarises it: far longer than a summary
+/// takes, and short enough that a node dying mid-close delays that conference by a minute at
+/// most.
+const CLOSE_LEASE_MS: i64 = 60_000;
 
 impl Ingest {
     /// Runs `close_due` every `every` until the process ends. Failures are logged and retried

@@ -171,8 +171,18 @@ impl Store for PostgresStore {
         queries::submissions(&self.client().await?, query).await
     }
 
-    async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>> {
-        queries::due_conferences(&self.client().await?, idle_before_ms, limit).await
+    async fn claim_due_conferences(
+        &self,
+        idle_before_ms: i64,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueConference>> {
+        queries::claim_due_conferences(&self.client().await?, idle_before_ms, now_ms, lease_ms, limit).await
+    }
+
+    async fn release_conference(&self, app: AppId, conf_id: &str) -> Result<()> {
+        queries::release_conference(&self.client().await?, app, conf_id).await
     }
 
     async fn close_conference(

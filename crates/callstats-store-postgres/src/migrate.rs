@@ -6,8 +6,11 @@
 use callstats_store::{Result, StoreError};
 use deadpool_postgres::GenericClient;
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_packed_derived.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_packed_derived.sql")),
+    (3, include_str!("../migrations/0003_close_leases.sql")),
+];
 
 /// Advisory lock key of schema migrations ("callstat" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_7374_6174;

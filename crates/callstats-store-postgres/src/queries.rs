@@ -466,17 +466,24 @@ pub(crate) async fn admin_token_exists<C: GenericClient>(c: &C, hash: &[u8; 32])
     Ok(!query(c, "SELECT 1 FROM admin_tokens WHERE hash = $1", &[&&hash[..]], "admin token").await?.is_empty())
 }
 
-pub(crate) async fn due_conferences<C: GenericClient>(
+/// Rows another node is claiming right now are skipped rather than waited for (`SKIP LOCKED`);
+/// rows it holds a lease on are skipped by the lease.
+pub(crate) async fn claim_due_conferences<C: GenericClient>(
     c: &C,
     idle_before: i64,
+    now: i64,
+    lease: i64,
     limit: u32,
 ) -> Result<Vec<DueConference>> {
-    query(
+    let mut due = query(
         c,
-        "SELECT app_id, conf_id, last_seen FROM conferences
-         WHERE closed_at IS NULL AND (last_seen <= $1 OR ended_hint)
-         ORDER BY last_seen LIMIT $2",
-        &[&idle_before, &i64::from(limit)],
+        "UPDATE conferences SET close_lease_until = $3
+         WHERE id IN (SELECT id FROM conferences
+                      WHERE closed_at IS NULL AND (last_seen <= $1 OR ended_hint) AND close_lease_until <= $2
+                      ORDER BY last_seen LIMIT $4
+                      FOR UPDATE SKIP LOCKED)
+         RETURNING app_id, conf_id, last_seen",
+        &[&idle_before, &now, &now.saturating_add(lease), &i64::from(limit)],
         "due conferences",
     )
     .await?
@@ -488,7 +495,17 @@ pub(crate) async fn due_conferences<C: GenericClient>(
             last_seen: get(r, 2, "due conference")?,
         })
     })
-    .collect()
+    .collect::<Result<Vec<_>>>()?;
+    // RETURNING gives rows in no set order; oldest first, as documented.
+    due.sort_by_key(|d| d.last_seen);
+    Ok(due)
+}
+
+pub(crate) async fn release_conference<C: GenericClient>(c: &C, app: AppId, conf: &str) -> Result<()> {
+    c.execute("UPDATE conferences SET close_lease_until = 0 WHERE app_id = $1 AND conf_id = $2", &[&app, &conf])
+        .await
+        .map_err(db("release conference"))?;
+    Ok(())
 }
 
 /// Closes a conference inside the caller's transaction. The first statement is the
@@ -503,7 +520,7 @@ pub(crate) async fn close_conference<C: GenericClient>(
 ) -> Result<bool> {
     let rows = query(
         c,
-        "UPDATE conferences SET closed_at = $4, ended_hint = false
+        "UPDATE conferences SET closed_at = $4, ended_hint = false, close_lease_until = 0
          WHERE app_id = $1 AND conf_id = $2 AND last_seen = $3 AND closed_at IS NULL
          RETURNING id",
         &[&s.app_id, &s.conf_id, &expected_last_seen, &s.closed_at],

@@ -72,6 +72,7 @@ both!(
     apps_round_trip_and_conflict,
     writes_read_back_in_arrival_order,
     close_is_compare_and_set_and_happens_once,
+    due_conferences_are_leased_to_one_claimer,
     two_nodes_closing_together_close_once,
     deliveries_are_leased_to_one_claimer,
     retention_deletes_samples_of_closed_conferences_only,
@@ -190,17 +191,43 @@ async fn close_is_compare_and_set_and_happens_once(b: Backend) {
     let s = b.node().await;
     s.write(vec![join("c1", "u1", 1000)]).await.expect("write");
     let hook = Some(("http://hook.test/".to_owned(), "{}".to_owned()));
+    assert_eq!(s.claim_due_conferences(i64::MAX, 0, 60_000, 10).await.expect("claim").len(), 1);
     assert!(!s.close_conference(&summary("c1", 1000, 40_000), 999, hook.clone()).await.expect("stale close"));
     assert!(s.close_conference(&summary("c1", 1000, 40_000), 1000, hook.clone()).await.expect("close"));
     assert!(!s.close_conference(&summary("c1", 1000, 41_000), 1000, hook.clone()).await.expect("second close"));
     assert_eq!(s.deliveries(APP, 10).await.expect("deliveries").len(), 1);
     let stored = s.summary(APP, "c1").await.expect("summary").expect("exists");
     assert_eq!((stored.closed_at, stored.summary_json.as_str()), (40_000, "{\"whole\":true}"));
-    assert!(s.due_conferences(i64::MAX, 10).await.expect("due").is_empty());
-    // Data after the close reopens it and makes it due at once.
+    assert!(s.claim_due_conferences(i64::MAX, 0, 60_000, 10).await.expect("due").is_empty());
+    // Data after the close reopens it and makes it due at once: the close ended the lease.
     s.write(vec![submission("c1", "u1", SubmissionKind::Stats, "stats", 50_000)]).await.expect("write");
-    let due = s.due_conferences(0, 10).await.expect("due");
+    let due = s.claim_due_conferences(0, 0, 60_000, 10).await.expect("due");
     assert_eq!(due.iter().map(|d| (d.conf_id.as_str(), d.last_seen)).collect::<Vec<_>>(), [("c1", 50_000)]);
+}
+
+async fn due_conferences_are_leased_to_one_claimer(b: Backend) {
+    let (n1, n2) = (b.node().await, b.node().await);
+    for i in 0..30 {
+        n1.write(vec![join(&format!("c{i}"), &format!("u{i}"), 1000 + i)]).await.expect("write");
+    }
+    // Both nodes claim at once: every due conference goes to exactly one of them.
+    let (a, c) = tokio::join!(
+        n1.claim_due_conferences(5000, 6000, 60_000, 20),
+        n2.claim_due_conferences(5000, 6000, 60_000, 20)
+    );
+    let (a, c) = (a.expect("claim 1"), c.expect("claim 2"));
+    let mut names: Vec<&str> = a.iter().chain(&c).map(|d| d.conf_id.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), a.len() + c.len(), "no conference is claimed twice");
+    assert_eq!(names.len(), 30);
+    assert!(a.windows(2).all(|w| w[0].last_seen <= w[1].last_seen), "oldest first");
+    assert!(n1.claim_due_conferences(5000, 7000, 60_000, 50).await.expect("claim").is_empty(), "leased");
+    // A released claim is free at once; the others when their lease runs out.
+    n2.release_conference(APP, "c3").await.expect("release");
+    let again = n1.claim_due_conferences(5000, 7000, 60_000, 50).await.expect("claim");
+    assert_eq!(again.iter().map(|d| d.conf_id.as_str()).collect::<Vec<_>>(), ["c3"]);
+    assert_eq!(n1.claim_due_conferences(5000, 66_000, 60_000, 50).await.expect("claim after expiry").len(), 29);
 }
 
 async fn two_nodes_closing_together_close_once(b: Backend) {
@@ -322,8 +349,12 @@ async fn postgres_nodes_starting_together_migrate_once() {
     }
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
     tokio::spawn(conn);
-    let versions: i64 = client.query_one("SELECT count(*) FROM schema_version", &[]).await.expect("versions").get(0);
-    assert_eq!(versions, 1, "each migration recorded once");
+    let versions = client
+        .query_one("SELECT count(*), count(DISTINCT version), max(version) FROM schema_version", &[])
+        .await
+        .expect("versions");
+    let (recorded, distinct, latest): (i64, i64, i64) = (versions.get(0), versions.get(1), versions.get(2));
+    assert_eq!((recorded, distinct), (latest, latest), "each migration recorded once");
     client.batch_execute("INSERT INTO schema_version (version) VALUES (999)").await.expect("pretend a newer build");
     assert!(matches!(PostgresStore::open(&url).await, Err(StoreError::Corrupt(_))));
 }

@@ -143,8 +143,19 @@ impl Store for SqliteStore {
         self.read(move |c| queries::submissions(c, &q)).await
     }
 
-    async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>> {
-        self.read(move |c| queries::due_conferences(c, idle_before_ms, limit)).await
+    async fn claim_due_conferences(
+        &self,
+        idle_before_ms: i64,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueConference>> {
+        self.writer.exec(move |c| queries::claim_due_conferences(c, idle_before_ms, now_ms, lease_ms, limit)).await
+    }
+
+    async fn release_conference(&self, app: AppId, conf_id: &str) -> Result<()> {
+        let conf = conf_id.to_owned();
+        self.writer.exec(move |c| queries::release_conference(c, app, &conf)).await
     }
 
     async fn close_conference(

@@ -424,20 +424,38 @@ pub(crate) fn admin_token_exists(c: &Connection, hash: &[u8; 32]) -> Result<bool
     st.exists([&hash[..]]).map_err(db("admin token"))
 }
 
-pub(crate) fn due_conferences(c: &Connection, idle_before: i64, limit: u32) -> Result<Vec<DueConference>> {
+pub(crate) fn claim_due_conferences(
+    c: &Connection,
+    idle_before: i64,
+    now: i64,
+    lease: i64,
+    limit: u32,
+) -> Result<Vec<DueConference>> {
     let mut st = c
         .prepare_cached(
-            "SELECT app_id, conf_id, last_seen FROM conferences
-             WHERE closed_at IS NULL AND (last_seen <= ?1 OR ended_hint = 1)
-             ORDER BY last_seen LIMIT ?2",
+            "UPDATE conferences SET close_lease_until = ?3
+             WHERE id IN (SELECT id FROM conferences
+                          WHERE closed_at IS NULL AND (last_seen <= ?1 OR ended_hint = 1) AND close_lease_until <= ?2
+                          ORDER BY last_seen LIMIT ?4)
+             RETURNING app_id, conf_id, last_seen",
         )
         .map_err(db("due conferences"))?;
     let rows = st
-        .query_map(params![idle_before, limit], |r| {
+        .query_map(params![idle_before, now, now.saturating_add(lease), limit], |r| {
             Ok(DueConference { app_id: r.get(0)?, conf_id: r.get(1)?, last_seen: r.get(2)? })
         })
         .map_err(db("due conferences"))?;
-    rows.collect::<rusqlite::Result<_>>().map_err(db("due conferences"))
+    // RETURNING gives rows in no set order; oldest first, as documented.
+    let mut due: Vec<DueConference> = rows.collect::<rusqlite::Result<_>>().map_err(db("due conferences"))?;
+    due.sort_by_key(|d| d.last_seen);
+    Ok(due)
+}
+
+pub(crate) fn release_conference(c: &Connection, app: AppId, conf: &str) -> Result<()> {
+    c.prepare_cached("UPDATE conferences SET close_lease_until = 0 WHERE app_id = ?1 AND conf_id = ?2")
+        .and_then(|mut st| st.execute(params![app, conf]))
+        .map_err(db("release conference"))?;
+    Ok(())
 }
 
 pub(crate) fn close_conference(
@@ -504,8 +522,11 @@ pub(crate) fn close_conference(
         params![id, s.summary_json],
     )
     .map_err(db("store summary"))?;
-    c.execute("UPDATE conferences SET closed_at = ?2, ended_hint = 0 WHERE id = ?1", params![id, s.closed_at])
-        .map_err(db("close conference"))?;
+    c.execute(
+        "UPDATE conferences SET closed_at = ?2, ended_hint = 0, close_lease_until = 0 WHERE id = ?1",
+        params![id, s.closed_at],
+    )
+    .map_err(db("close conference"))?;
     if let Some((url, payload)) = webhook {
         c.execute(
             "INSERT INTO webhook_deliveries (app_id, conf_id, url, payload, status, next_attempt_at, created_at)

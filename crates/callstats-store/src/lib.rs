@@ -80,9 +80,21 @@ pub trait Store: Send + Sync + 'static {
     /// Stored submissions matching `query`, in arrival order.
     async fn submissions(&self, query: &SubmissionQuery) -> Result<Vec<StoredSubmission>>;
 
-    /// Open conferences last seen at or before `idle_before_ms`, or where someone left or
-    /// terminated a fabric, oldest first.
-    async fn due_conferences(&self, idle_before_ms: i64, limit: u32) -> Result<Vec<DueConference>>;
+    /// Claims up to `limit` open conferences that are due (last seen at or before
+    /// `idle_before_ms`, or where someone left or terminated a fabric), oldest first, and that no
+    /// other node holds: each is leased until `now_ms + lease_ms`, so nodes sharing a database
+    /// never summarise the same conference at the same time. A node that dies holding a lease
+    /// delays that conference by at most `lease_ms`; [`Store::release_conference`] hands back a
+    /// claim that did not end in a close.
+    async fn claim_due_conferences(
+        &self,
+        idle_before_ms: i64,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueConference>>;
+    /// Ends this node's lease on a conference it claimed but did not close.
+    async fn release_conference(&self, app: AppId, conf_id: &str) -> Result<()>;
     /// Stores a summary and marks the conference closed, but only if nothing arrived for it
     /// after `expected_last_seen` (otherwise returns `false` and changes nothing). A webhook
     /// delivery of the summary (`url`, `payload`) is enqueued in the same transaction.

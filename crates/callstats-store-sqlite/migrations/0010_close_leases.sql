@@ -1,0 +1,3 @@
+-- Until when (epoch ms, service clock) a node holds the work of closing a conference; see
+-- Store::claim_due_conferences. 0 = nobody.
+ALTER TABLE conferences ADD COLUMN close_lease_until INTEGER NOT NULL DEFAULT 0;
