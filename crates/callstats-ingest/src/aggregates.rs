@@ -242,13 +242,22 @@ impl Ingest {
         Ok(stored)
     }
 
-    /// Runs `refresh_rollups` every `every` until the process ends; failures are logged and
-    /// retried on the next tick (the overview builds what is missing meanwhile).
+    /// Runs `refresh_rollups` every `every` until the process ends, one node at a time (see
+    /// `claim_periodic`); failures are logged and retried on the next turn (the overview builds
+    /// what is missing meanwhile).
     pub async fn run_rollup_keeper(self: std::sync::Arc<Self>, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            match self.claim_periodic("rollups", every).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming the rollup pass failed");
+                    continue;
+                }
+            }
             match self.refresh_rollups().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(days = n, "day rollups refreshed"),

@@ -166,7 +166,16 @@ impl Ingest {
         Ok(total)
     }
 
-    /// Runs webhook delivery every `deliver_every` and retention every `retain_every`.
+    /// Takes the periodic job `name`, run every `every` by each node, for this node's turn: the
+    /// lease ends a second before the next tick, so whichever node ticks first after it runs
+    /// the job, and the others skip that turn.
+    pub(crate) async fn claim_periodic(&self, name: &str, every: Duration) -> Result<bool, IngestError> {
+        let lease = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).saturating_sub(1000).max(1000);
+        Ok(self.store.claim_job(name, self.now_ms(), lease).await?)
+    }
+
+    /// Runs webhook delivery every `deliver_every` and retention every `retain_every` (one node
+    /// at a time, see `claim_periodic`).
     pub async fn run_background(self: std::sync::Arc<Self>, deliver_every: Duration, retain_every: Duration) {
         let mut deliver = tokio::time::interval(deliver_every);
         let mut retain = tokio::time::interval(retain_every);
@@ -180,8 +189,14 @@ impl Ingest {
                     }
                 }
                 _ = retain.tick() => {
-                    if let Err(e) = self.apply_retention().await {
-                        tracing::error!(error = %e, "retention pass failed");
+                    match self.claim_periodic("retention", retain_every).await {
+                        Ok(true) => {
+                            if let Err(e) = self.apply_retention().await {
+                                tracing::error!(error = %e, "retention pass failed");
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::error!(error = %e, "claiming the retention pass failed"),
                     }
                 }
             }

@@ -181,6 +181,10 @@ impl Store for PostgresStore {
         queries::claim_due_conferences(&self.client().await?, idle_before_ms, now_ms, lease_ms, limit).await
     }
 
+    async fn claim_job(&self, name: &str, now_ms: i64, lease_ms: i64) -> Result<bool> {
+        queries::claim_job(&self.client().await?, name, now_ms, lease_ms).await
+    }
+
     async fn release_conference(&self, app: AppId, conf_id: &str) -> Result<()> {
         queries::release_conference(&self.client().await?, app, conf_id).await
     }

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_packed_derived.sql")),
     (3, include_str!("../migrations/0003_close_leases.sql")),
+    (4, include_str!("../migrations/0004_job_leases.sql")),
 ];
 
 /// Advisory lock key of schema migrations ("callstat" in ASCII).

@@ -501,6 +501,20 @@ pub(crate) async fn claim_due_conferences<C: GenericClient>(
     Ok(due)
 }
 
+/// The upsert's row lock makes a second claimer wait for the first to commit, then see its lease.
+pub(crate) async fn claim_job<C: GenericClient>(c: &C, name: &str, now: i64, lease: i64) -> Result<bool> {
+    let rows = query(
+        c,
+        "INSERT INTO job_leases (name, lease_until) VALUES ($1, $3)
+         ON CONFLICT (name) DO UPDATE SET lease_until = excluded.lease_until WHERE job_leases.lease_until <= $2
+         RETURNING name",
+        &[&name, &now, &now.saturating_add(lease)],
+        "claim job",
+    )
+    .await?;
+    Ok(!rows.is_empty())
+}
+
 pub(crate) async fn release_conference<C: GenericClient>(c: &C, app: AppId, conf: &str) -> Result<()> {
     c.execute("UPDATE conferences SET close_lease_until = 0 WHERE app_id = $1 AND conf_id = $2", &[&app, &conf])
         .await

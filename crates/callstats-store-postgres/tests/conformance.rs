@@ -73,6 +73,7 @@ both!(
     writes_read_back_in_arrival_order,
     close_is_compare_and_set_and_happens_once,
     due_conferences_are_leased_to_one_claimer,
+    a_periodic_job_goes_to_one_node_per_lease,
     two_nodes_closing_together_close_once,
     deliveries_are_leased_to_one_claimer,
     retention_deletes_samples_of_closed_conferences_only,
@@ -228,6 +229,16 @@ async fn due_conferences_are_leased_to_one_claimer(b: Backend) {
     let again = n1.claim_due_conferences(5000, 7000, 60_000, 50).await.expect("claim");
     assert_eq!(again.iter().map(|d| d.conf_id.as_str()).collect::<Vec<_>>(), ["c3"]);
     assert_eq!(n1.claim_due_conferences(5000, 66_000, 60_000, 50).await.expect("claim after expiry").len(), 29);
+}
+
+async fn a_periodic_job_goes_to_one_node_per_lease(b: Backend) {
+    let (n1, n2) = (b.node().await, b.node().await);
+    let (a, c) = tokio::join!(n1.claim_job("retention", 1000, 60_000), n2.claim_job("retention", 1000, 60_000));
+    assert!(a.expect("claim 1") ^ c.expect("claim 2"), "exactly one node takes the job");
+    assert!(!n1.claim_job("retention", 60_999, 60_000).await.expect("claim"), "still leased");
+    assert!(n2.claim_job("rollups", 2000, 60_000).await.expect("claim"), "other jobs are separate");
+    assert!(n1.claim_job("retention", 61_000, 60_000).await.expect("claim after expiry"));
+    assert!(!n2.claim_job("retention", 61_000, 60_000).await.expect("claim"));
 }
 
 async fn two_nodes_closing_together_close_once(b: Backend) {

@@ -153,6 +153,11 @@ impl Store for SqliteStore {
         self.writer.exec(move |c| queries::claim_due_conferences(c, idle_before_ms, now_ms, lease_ms, limit)).await
     }
 
+    async fn claim_job(&self, name: &str, now_ms: i64, lease_ms: i64) -> Result<bool> {
+        let name = name.to_owned();
+        self.writer.exec(move |c| queries::claim_job(c, &name, now_ms, lease_ms)).await
+    }
+
     async fn release_conference(&self, app: AppId, conf_id: &str) -> Result<()> {
         let conf = conf_id.to_owned();
         self.writer.exec(move |c| queries::release_conference(c, app, &conf)).await

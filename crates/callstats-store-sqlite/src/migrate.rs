@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_participants_by_user.sql")),
     (9, include_str!("../migrations/0009_day_versions_of_existing.sql")),
     (10, include_str!("../migrations/0010_close_leases.sql")),
+    (11, include_str!("../migrations/0011_job_leases.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

@@ -451,6 +451,16 @@ pub(crate) fn claim_due_conferences(
     Ok(due)
 }
 
+pub(crate) fn claim_job(c: &Connection, name: &str, now: i64, lease: i64) -> Result<bool> {
+    c.prepare_cached(
+        "INSERT INTO job_leases (name, lease_until) VALUES (?1, ?3)
+         ON CONFLICT (name) DO UPDATE SET lease_until = excluded.lease_until WHERE job_leases.lease_until <= ?2
+         RETURNING name",
+    )
+    .and_then(|mut st| st.exists(params![name, now, now.saturating_add(lease)]))
+    .map_err(db("claim job"))
+}
+
 pub(crate) fn release_conference(c: &Connection, app: AppId, conf: &str) -> Result<()> {
     c.prepare_cached("UPDATE conferences SET close_lease_until = 0 WHERE app_id = ?1 AND conf_id = ?2")
         .and_then(|mut st| st.execute(params![app, conf]))

@@ -95,6 +95,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DueConference>>;
     /// Ends this node's lease on a conference it claimed but did not close.
     async fn release_conference(&self, app: AppId, conf_id: &str) -> Result<()>;
+    /// Takes the periodic job `name` (retention, rollups) until `now_ms + lease_ms` if no node
+    /// holds it; whether this call took it. Nodes sharing a database run such a job one at a
+    /// time, once per lease.
+    async fn claim_job(&self, name: &str, now_ms: i64, lease_ms: i64) -> Result<bool>;
     /// Stores a summary and marks the conference closed, but only if nothing arrived for it
     /// after `expected_last_seen` (otherwise returns `false` and changes nothing). A webhook
     /// delivery of the summary (`url`, `payload`) is enqueued in the same transaction.
