@@ -5,9 +5,9 @@
 //! first use, merged in memory), and only the partial days at the ends of the range are read
 //! summary by summary. A rollup is trusted only at the version its day had when it was built (a
 //! close moves it on, see the store), so the figures are the same as a full scan, on every node.
-//! A day's rollup holds one partial for everything and one per browser, per OS and per user
-//! count, so the overview's single filters are served from it too; a combination of filters
-//! (browser and OS, say) reads the summaries.
+//! A day's rollup holds one partial for everything, one per browser, per OS, per browser and OS
+//! pair, and per user count, so the overview's filters are served from it too, alone and browser
+//! with OS; the user count combined with another filter reads the summaries.
 
 use callstats_analytics::aggregate::{Aggregates, ConferenceFacts, Partial};
 use callstats_store::{AppId, DAY_MS, SummaryRecord, utc_day};
@@ -61,9 +61,18 @@ fn rollup_keys(r: &SummaryRecord) -> Vec<String> {
     let mut keys = vec!["all".to_owned(), format!("users:{}", r.user_count)];
     keys.extend(r.browsers.iter().map(|b| format!("browser:{}", b.to_ascii_lowercase())));
     keys.extend(r.oses.iter().map(|o| format!("os:{}", o.to_ascii_lowercase())));
+    // "A participant on browser B and one on OS O", the pair filter's meaning (see `admits`):
+    // every pair of the conference's browsers and OSes.
+    for b in &r.browsers {
+        keys.extend(r.oses.iter().map(|o| pair_key(b, o)));
+    }
     keys.sort();
     keys.dedup();
     keys
+}
+
+fn pair_key(browser: &str, os: &str) -> String {
+    format!("browser:{}|os:{}", browser.to_ascii_lowercase(), os.to_ascii_lowercase())
 }
 
 /// The stored form of a day rollup; `v` changes whenever the layout does, and a rollup of
@@ -74,7 +83,8 @@ struct DayDoc<P> {
     parts: std::collections::BTreeMap<String, P>,
 }
 
-const DAY_DOC_VERSION: u32 = 1;
+/// 2: browser and OS pairs.
+const DAY_DOC_VERSION: u32 = 2;
 
 /// How many whole days before today the rollup keeper keeps current: the overview's longest
 /// preset range.
@@ -88,6 +98,7 @@ impl AggregateFilter {
             (None, None, false) => Some(Parts::Key("all".into())),
             (Some(b), None, false) => Some(Parts::Key(format!("browser:{}", b.to_ascii_lowercase()))),
             (None, Some(o), false) => Some(Parts::Key(format!("os:{}", o.to_ascii_lowercase()))),
+            (Some(b), Some(o), false) => Some(Parts::Key(pair_key(b, o))),
             (None, None, true) => Some(Parts::Users(self.min_users.unwrap_or(0), self.max_users.unwrap_or(u32::MAX))),
             _ => None,
         }

@@ -416,13 +416,14 @@ mod tests {
         let now = ingest.now_ms();
         let range =
             AggregateFilter { from: Some(now - 7 * 86_400_000 + 3_600_000), to: Some(now), ..Default::default() };
-        // Each single filter the rollups answer, and a combination they do not.
+        // Each filter the rollups answer, and a combination they do not.
         let filters = [
             range.clone(),
             AggregateFilter { browser: Some("firefox".into()), ..range.clone() },
             AggregateFilter { os: Some("Android".into()), ..range.clone() },
             AggregateFilter { min_users: Some(3), max_users: Some(4), ..range.clone() },
             AggregateFilter { browser: Some("Chrome".into()), os: Some("Linux".into()), ..range.clone() },
+            AggregateFilter { browser: Some("chrome".into()), min_users: Some(2), ..range.clone() },
         ];
         let report = |f: AggregateFilter| {
             let ingest = ingest.clone();
@@ -438,7 +439,7 @@ mod tests {
                     assert_eq!(scanned.days_from_rollups, 0);
                     assert_eq!(rolled.aggregates, scanned.aggregates, "filter {i}");
                     assert!(rolled.aggregates.total > 0, "filter {i} matches something");
-                    if i < 4 {
+                    if i < 5 {
                         assert!(expect_days(rolled.days_from_rollups), "filter {i}: {} days", rolled.days_from_rollups);
                     } else {
                         assert_eq!(rolled.days_from_rollups, 0, "a combined filter scans");
