@@ -263,6 +263,7 @@ export interface Aggregates {
   feedback: Record<string, number>;
   browsers: Record<string, number>;
   oses: Record<string, number>;
+  countries: Record<string, number>;
 }
 
 export interface IntegrationStep {

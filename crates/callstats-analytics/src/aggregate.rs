@@ -29,6 +29,8 @@ pub struct ConferenceFacts {
     pub browsers: Vec<String>,
     /// Operating systems.
     pub oses: Vec<String>,
+    /// Countries (ISO 3166-1 alpha-2) of the participants whose country is known.
+    pub countries: Vec<String>,
 }
 
 /// Counts per bucket of a histogram: `buckets[i]` counts values in `[edges[i], edges[i+1])`,
@@ -104,6 +106,8 @@ pub struct Aggregates {
     pub browsers: BTreeMap<String, u64>,
     /// Conferences by operating system.
     pub oses: BTreeMap<String, u64>,
+    /// Conferences by participant country, where known.
+    pub countries: BTreeMap<String, u64>,
 }
 
 /// Aggregates a set of conferences.
@@ -135,6 +139,7 @@ pub struct Partial {
     feedback: BTreeMap<String, u64>,
     browsers: BTreeMap<String, u64>,
     oses: BTreeMap<String, u64>,
+    countries: BTreeMap<String, u64>,
 }
 
 fn add_counts(into: &mut Vec<u64>, from: &[u64]) {
@@ -186,6 +191,9 @@ impl Partial {
         for o in &c.oses {
             tally(&mut self.oses, o.clone());
         }
+        for o in &c.countries {
+            tally(&mut self.countries, o.clone());
+        }
         if let Some(v) = c.score {
             count_in(&mut self.score_counts, &SCORE_EDGES, v);
         }
@@ -210,6 +218,7 @@ impl Partial {
         add_tally(&mut self.feedback, o.feedback);
         add_tally(&mut self.browsers, o.browsers);
         add_tally(&mut self.oses, o.oses);
+        add_tally(&mut self.countries, o.countries);
     }
 
     /// The figures.
@@ -239,6 +248,7 @@ impl Partial {
             feedback: self.feedback,
             browsers: self.browsers,
             oses: self.oses,
+            countries: self.countries,
         }
     }
 }

@@ -144,6 +144,8 @@ pub struct ParticipantInput {
     pub browser_version: Option<String>,
     /// Operating system.
     pub os: Option<String>,
+    /// Country (ISO 3166-1 alpha-2), when known.
+    pub country: Option<String>,
 }
 
 /// Summary of one stream.
@@ -249,6 +251,9 @@ pub struct ParticipantSummary {
     pub browser_version: Option<String>,
     /// OS.
     pub os: Option<String>,
+    /// Country (ISO 3166-1 alpha-2), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
     /// Score and reasons.
     #[serde(flatten)]
     pub score: Score,
@@ -464,6 +469,7 @@ pub fn summarize(
                 browser: p.browser.clone(),
                 browser_version: p.browser_version.clone(),
                 os: p.os.clone(),
+                country: p.country.clone(),
                 score: combine(labels.iter().map(String::as_str).zip(mine.iter().map(|f| &f.score)), 5),
             }
         })
@@ -587,6 +593,7 @@ pub(crate) mod tests {
                 browser: Some("Chrome".into()),
                 browser_version: None,
                 os: None,
+                country: Some("FI".into()),
             },
             ParticipantInput {
                 uc_id: "b".into(),
@@ -594,6 +601,7 @@ pub(crate) mod tests {
                 browser: None,
                 browser_version: None,
                 os: None,
+                country: None,
             },
         ];
         summarize(

@@ -6,8 +6,8 @@
 //! summary by summary. A rollup is trusted only at the version its day had when it was built (a
 //! close moves it on, see the store), so the figures are the same as a full scan, on every node.
 //! A day's rollup holds one partial for everything, one per browser, per OS, per browser and OS
-//! pair, and per user count, so the overview's filters are served from it too, alone and browser
-//! with OS; the user count combined with another filter reads the summaries.
+//! pair, per country and per user count, so the overview's filters are served from it too, alone
+//! and browser with OS; other combinations read the summaries.
 
 use callstats_analytics::aggregate::{Aggregates, ConferenceFacts, Partial};
 use callstats_store::{AppId, DAY_MS, SummaryRecord, utc_day};
@@ -27,6 +27,9 @@ pub struct AggregateFilter {
     pub browser: Option<String>,
     /// Only conferences with a participant on this OS.
     pub os: Option<String>,
+    /// Only conferences with a participant from this country (ISO 3166-1 alpha-2; known only
+    /// when `serve --country-header` names a header a proxy in front sets).
+    pub country: Option<String>,
     /// Only conferences with at least this many users.
     pub min_users: Option<u32>,
     /// Only conferences with at most this many users.
@@ -83,8 +86,8 @@ struct DayDoc<P> {
     parts: std::collections::BTreeMap<String, P>,
 }
 
-/// 2: browser and OS pairs.
-const DAY_DOC_VERSION: u32 = 2;
+/// 2: browser and OS pairs; 3: countries.
+const DAY_DOC_VERSION: u32 = 3;
 
 /// How many whole days before today the rollup keeper keeps current: the overview's longest
 /// preset range.
@@ -94,6 +97,10 @@ impl AggregateFilter {
     /// The rollup partials that answer this filter, or `None` when only a scan can.
     fn parts(&self) -> Option<Parts> {
         let users = self.min_users.is_some() || self.max_users.is_some();
+        if let Some(c) = &self.country {
+            let alone = self.browser.is_none() && self.os.is_none() && !users;
+            return alone.then(|| Parts::Key(format!("country:{}", c.to_ascii_lowercase())));
+        }
         match (&self.browser, &self.os, users) {
             (None, None, false) => Some(Parts::Key("all".into())),
             (Some(b), None, false) => Some(Parts::Key(format!("browser:{}", b.to_ascii_lowercase()))),
@@ -102,6 +109,11 @@ impl AggregateFilter {
             (None, None, true) => Some(Parts::Users(self.min_users.unwrap_or(0), self.max_users.unwrap_or(u32::MAX))),
             _ => None,
         }
+    }
+
+    /// The part of the filter that needs the summary's facts.
+    fn admits_facts(&self, f: &ConferenceFacts) -> bool {
+        self.country.as_ref().is_none_or(|c| f.countries.iter().any(|x| x.eq_ignore_ascii_case(c)))
     }
 
     fn admits(&self, r: &SummaryRecord) -> bool {
@@ -135,12 +147,14 @@ fn facts(r: SummaryRecord) -> ConferenceFacts {
         setup_delays: Vec<f64>,
         failure_reasons: Vec<String>,
         feedback: Vec<f64>,
+        countries: Vec<String>,
     }
     let facts: Facts = serde_json::from_str(&r.facts_json).unwrap_or_default();
     ConferenceFacts {
         setup_delays: facts.setup_delays,
         failure_reasons: facts.failure_reasons,
         feedback: facts.feedback,
+        countries: facts.countries,
         setup_status: r.setup_status,
         dropped: r.dropped,
         relayed: r.relayed,
@@ -154,7 +168,10 @@ fn facts(r: SummaryRecord) -> ConferenceFacts {
 fn partial_of(records: Vec<SummaryRecord>, filter: &AggregateFilter) -> Partial {
     let mut p = Partial::default();
     for r in records.into_iter().filter(|r| filter.admits(r)) {
-        p.add(&facts(r));
+        let f = facts(r);
+        if filter.admits_facts(&f) {
+            p.add(&f);
+        }
     }
     p
 }
@@ -164,8 +181,9 @@ fn day_doc(records: Vec<SummaryRecord>) -> DayDoc<Partial> {
     let mut parts = std::collections::BTreeMap::<String, Partial>::new();
     parts.entry("all".into()).or_default();
     for r in records {
-        let keys = rollup_keys(&r);
+        let mut keys = rollup_keys(&r);
         let f = facts(r);
+        keys.extend(f.countries.iter().map(|c| format!("country:{}", c.to_ascii_lowercase())));
         for k in keys {
             parts.entry(k).or_default().add(&f);
         }
@@ -275,5 +293,62 @@ impl Ingest {
                 Err(e) => tracing::error!(error = %e, "refreshing day rollups failed"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: usize, browser: &str, os: &str, countries: &[&str]) -> SummaryRecord {
+        SummaryRecord {
+            app_id: 1,
+            conf_id: format!("c{i}"),
+            closed_at: 0,
+            start_ms: 0,
+            end_ms: 0,
+            close_reason: "allLeft".into(),
+            setup_status: "ok".into(),
+            dropped: false,
+            relayed: i.is_multiple_of(2),
+            user_count: 2,
+            score: Some(4.0),
+            avg_mos: Some(4.2),
+            browsers: vec![browser.into()],
+            oses: vec![os.into()],
+            summary_json: String::new(),
+            facts_json: serde_json::json!({"setupDelays": [100.0 + i as f64], "countries": countries}).to_string(),
+        }
+    }
+
+    /// Every filter a day rollup answers gives what reading the summaries gives.
+    #[test]
+    fn rollup_parts_match_a_scan() {
+        let records = vec![
+            record(0, "Chrome", "Linux", &["FI"]),
+            record(1, "Firefox", "Linux", &["FI", "SE"]),
+            record(2, "Chrome", "Windows", &[]),
+            record(3, "Chrome", "Linux", &["SE"]),
+        ];
+        let doc = serde_json::to_string(&day_doc(records.clone())).expect("serialise");
+        let filters = [
+            AggregateFilter::default(),
+            AggregateFilter { country: Some("fi".into()), ..Default::default() },
+            AggregateFilter { country: Some("SE".into()), ..Default::default() },
+            AggregateFilter { browser: Some("chrome".into()), os: Some("LINUX".into()), ..Default::default() },
+            AggregateFilter { min_users: Some(2), ..Default::default() },
+        ];
+        let expected_totals = [4, 2, 2, 2, 4];
+        for (f, total) in filters.iter().zip(expected_totals) {
+            let parts = f.parts().expect("answered by rollups");
+            let rolled = select(&doc, &parts).expect("readable").finish();
+            let scanned = partial_of(records.clone(), f).finish();
+            assert_eq!(rolled, scanned, "{f:?}");
+            assert_eq!(rolled.total, total, "{f:?}");
+        }
+        let combined =
+            AggregateFilter { country: Some("FI".into()), browser: Some("Chrome".into()), ..Default::default() };
+        assert!(combined.parts().is_none(), "a country with another filter scans");
+        assert_eq!(partial_of(records, &combined).finish().total, 1);
     }
 }

@@ -141,6 +141,7 @@ impl Analysis {
                 browser: field_str(&p.endpoint, "buildName").or_else(|| field_str(&p.endpoint, "name")),
                 browser_version: field_str(&p.endpoint, "buildVersion").or_else(|| field_str(&p.endpoint, "version")),
                 os: field_str(&p.endpoint, "os"),
+                country: p.country.clone(),
             })
             .collect();
         summarize(&participants, &self.fabrics, self.row.first_seen, self.row.last_seen, close_reason, &self.feedback)
@@ -375,6 +376,9 @@ fn summary_record(app: AppId, conf: &str, now: i64, s: &ConferenceSummary) -> Su
     let mut oses: Vec<String> = s.participants.iter().filter_map(|p| p.os.clone()).collect();
     oses.sort();
     oses.dedup();
+    let mut countries: Vec<&str> = s.participants.iter().filter_map(|p| p.country.as_deref()).collect();
+    countries.sort();
+    countries.dedup();
     SummaryRecord {
         app_id: app,
         conf_id: conf.to_owned(),
@@ -395,6 +399,7 @@ fn summary_record(app: AppId, conf: &str, now: i64, s: &ConferenceSummary) -> Su
             "setupDelays": s.fabrics.iter().filter_map(|f| f.setup_delay_ms).collect::<Vec<_>>(),
             "failureReasons": s.fabric_setup_errors.iter().map(|e| e.reason.clone().unwrap_or_else(|| "unknown".into())).collect::<Vec<_>>(),
             "feedback": s.feedback,
+            "countries": countries,
         })
         .to_string(),
     }

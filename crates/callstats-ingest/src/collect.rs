@@ -185,7 +185,8 @@ impl Ingest {
     ) -> Result<String, IngestError> {
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
-        self.join_at(app.id, conf, body, self.now_ms()).await
+        let country = caller.country.and_then(crate::country_code);
+        self.join_at(app.id, conf, body, self.now_ms(), country).await
     }
 
     /// User joined for an already authorised app, received at `received_at` (epoch ms).
@@ -195,6 +196,7 @@ impl Ingest {
         conf: &str,
         body: &[u8],
         received_at: i64,
+        country: Option<String>,
     ) -> Result<String, IngestError> {
         let parsed =
             envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
@@ -212,6 +214,7 @@ impl Ingest {
             sdk_version: parsed.envelope.sdk_version.clone(),
             joined_at: parsed.envelope.timestamp,
             received_at,
+            country,
         };
         let mut sub = self.submission(
             Place { app: app_id, conf: Some(conf), uc: Some(&uc_id) },

@@ -72,7 +72,7 @@ impl<'a> Importer<'a> {
             .unwrap_or_else(|| self.ingest.now_ms());
         let user = rec.body.get("localID").and_then(Value::as_str).unwrap_or_default().to_owned();
         if parts.len() == 5 {
-            let uc = self.ingest.join_at(self.app, &conf, &body, at).await?;
+            let uc = self.ingest.join_at(self.app, &conf, &body, at, None).await?;
             self.joined.insert((conf, user), uc.clone());
             return Ok(Imported::Joined(uc));
         }

@@ -136,6 +136,17 @@ pub struct Caller<'a> {
     pub token: Option<&'a str>,
     /// The `Origin` header.
     pub origin: Option<&'a str>,
+    /// The caller's country as a trusted proxy in front reported it (the header named by
+    /// [`Ingest::country_header`]), unchecked.
+    pub country: Option<&'a str>,
+}
+
+/// An ISO 3166-1 alpha-2 code from a proxy's header, upper-cased; `None` for anything else and
+/// for the "unknown" codes proxies send (`XX`, and `T1` for Tor exits).
+pub fn country_code(header: &str) -> Option<String> {
+    let code = header.trim().to_ascii_uppercase();
+    let valid = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
+    (valid && code != "XX" && code != "T1").then_some(code)
 }
 
 /// The collector's services, shared by every request handler.
@@ -147,6 +158,7 @@ pub struct Ingest {
     clock: Arc<dyn Clock>,
     directory: directory::Directory,
     analytics: bool,
+    country_header: Option<String>,
     progress: progress::Recorder,
     compact_bases: collect::CompactBases,
 }
@@ -162,6 +174,7 @@ impl Ingest {
             limits,
             clock,
             analytics: true,
+            country_header: None,
             progress: progress::Recorder::default(),
             compact_bases: collect::CompactBases::default(),
         }
@@ -172,6 +185,20 @@ impl Ingest {
     pub fn with_analytics(mut self, on: bool) -> Self {
         self.analytics = on;
         self
+    }
+
+    /// Trusts the request header `name` (`CF-IPCountry`, `CloudFront-Viewer-Country`, or what a
+    /// proxy with a GeoIP module sets) for the country of the participants who join, which the
+    /// aggregates can then filter by. Without it no country is known: the server has no GeoIP
+    /// database of its own, and a header is only trustworthy when a proxy in front sets it.
+    pub fn with_country_header(mut self, name: Option<String>) -> Self {
+        self.country_header = name;
+        self
+    }
+
+    /// The header trusted for the caller's country, if any.
+    pub fn country_header(&self) -> Option<&str> {
+        self.country_header.as_deref()
     }
 
     /// The limits in force.

@@ -38,6 +38,8 @@ pub struct ParticipantView {
     pub app_version: Option<String>,
     /// Client timestamp of the join.
     pub joined_at: f64,
+    /// Country (ISO 3166-1 alpha-2) from the trusted proxy header, when configured and sent.
+    pub country: Option<String>,
     /// `endpointInfo` as sent.
     pub endpoint: Value,
 }
@@ -70,6 +72,7 @@ impl From<Participant> for ParticipantView {
             device_id: p.device_id,
             sdk_version: p.sdk_version,
             joined_at: p.joined_at,
+            country: p.country,
             endpoint: p.endpoint,
         }
     }

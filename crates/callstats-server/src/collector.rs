@@ -80,8 +80,10 @@ fn accepted() -> Response {
     Json(StatusReply { status: "success", msg: Some("accepted"), field: None }).into_response()
 }
 
-fn caller(headers: &HeaderMap) -> Caller<'_> {
-    Caller { token: bearer(headers), origin: origin(headers) }
+/// Who is calling; the country only from the header the operator said a proxy in front sets.
+fn caller<'a>(ingest: &Ingest, headers: &'a HeaderMap) -> Caller<'a> {
+    let country = ingest.country_header().and_then(|name| headers.get(name)).and_then(|v| v.to_str().ok());
+    Caller { token: bearer(headers), origin: origin(headers), country }
 }
 
 async fn authenticate(State(ingest): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
@@ -123,7 +125,7 @@ async fn user_joined(
     body: Body,
 ) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
-    let uc_id = ingest.user_joined(caller(&headers), &app, &conf, &bytes).await.map_err(fail(&uri))?;
+    let uc_id = ingest.user_joined(caller(&ingest, &headers), &app, &conf, &bytes).await.map_err(fail(&uri))?;
     Ok(Json(UserJoinedReply { status: "success", uc_id: &uc_id }).into_response())
 }
 
@@ -136,7 +138,8 @@ async fn submit(
 ) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
     if route == "batch" {
-        let outcomes = ingest.submit_batch(caller(&headers), &app, &conf, &uc, &bytes).await.map_err(fail(&uri))?;
+        let outcomes =
+            ingest.submit_batch(caller(&ingest, &headers), &app, &conf, &uc, &bytes).await.map_err(fail(&uri))?;
         let results: Vec<serde_json::Value> = outcomes
             .iter()
             .map(|o| match o {
@@ -152,7 +155,7 @@ async fn submit(
             .collect();
         return Ok(Json(serde_json::json!({"status": "success", "results": results})).into_response());
     }
-    ingest.submit(caller(&headers), &app, &conf, &uc, &route, &bytes).await.map_err(fail(&uri))?;
+    ingest.submit(caller(&ingest, &headers), &app, &conf, &uc, &route, &bytes).await.map_err(fail(&uri))?;
     Ok(accepted())
 }
 
@@ -185,7 +188,7 @@ async fn precall(
     notification: bool,
 ) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
-    ingest.precall(caller(&headers), &app, notification, &bytes).await.map_err(fail(&uri))?;
+    ingest.precall(caller(&ingest, &headers), &app, notification, &bytes).await.map_err(fail(&uri))?;
     Ok(accepted())
 }
 
@@ -195,7 +198,7 @@ async fn configurations(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, CollectorError> {
-    let config = ingest.app_configuration(caller(&headers), &app).await.map_err(fail(&uri))?;
+    let config = ingest.app_configuration(caller(&ingest, &headers), &app).await.map_err(fail(&uri))?;
     Ok(Json(config).into_response())
 }
 
@@ -206,7 +209,7 @@ async fn internal_configurations(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, CollectorError> {
-    ingest.authorize(caller(&headers), &app).await.map_err(fail(&uri))?;
+    ingest.authorize(caller(&ingest, &headers), &app).await.map_err(fail(&uri))?;
     Ok(Json(serde_json::json!({})).into_response())
 }
 
@@ -218,6 +221,6 @@ async fn sender_configuration(
     body: Body,
 ) -> Result<Response, CollectorError> {
     let bytes = read_body(&ingest, &headers, body).await.map_err(fail(&uri))?;
-    ingest.sender_config(caller(&headers), &app, &bytes).await.map_err(fail(&uri))?;
+    ingest.sender_config(caller(&ingest, &headers), &app, &bytes).await.map_err(fail(&uri))?;
     Ok(Json(serde_json::json!({})).into_response())
 }

@@ -27,6 +27,7 @@ async fn closed_conference_with_a_sample(s: &TestServer, app: i64, conf: &str) {
                 sdk_version: None,
                 joined_at: at as f64,
                 received_at: at,
+                country: None,
             }),
             Write::Submission(Submission {
                 app_id: app,

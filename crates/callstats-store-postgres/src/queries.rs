@@ -180,8 +180,8 @@ pub(crate) async fn apply_write<C: GenericClient>(c: &C, w: &Write) -> Result<()
             let conf = conference_key(c, p.app_id, &p.conf_id, p.received_at).await?;
             execute(
                 c,
-                "INSERT INTO participants (uc_id, app_id, conference, user_id, device_id, endpoint, sdk_version, joined_at, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO participants (uc_id, app_id, conference, user_id, device_id, endpoint, sdk_version, joined_at, received_at, country)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 &[
                     &p.uc_id,
                     &p.app_id,
@@ -192,6 +192,7 @@ pub(crate) async fn apply_write<C: GenericClient>(c: &C, w: &Write) -> Result<()
                     &p.sdk_version,
                     &p.joined_at,
                     &p.received_at,
+                    &p.country,
                 ],
                 "participant",
             )
@@ -254,8 +255,7 @@ pub(crate) async fn apply_write<C: GenericClient>(c: &C, w: &Write) -> Result<()
     Ok(())
 }
 
-const PARTICIPANT_COLUMNS: &str =
-    "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at";
+const PARTICIPANT_COLUMNS: &str = "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at, p.country";
 
 fn participant_row(r: &Row) -> Result<Participant> {
     Ok(Participant {
@@ -268,6 +268,7 @@ fn participant_row(r: &Row) -> Result<Participant> {
         sdk_version: get(r, 6, "participant")?,
         joined_at: get(r, 7, "participant")?,
         received_at: get(r, 8, "participant")?,
+        country: get(r, 9, "participant")?,
     })
 }
 

@@ -105,6 +105,7 @@ fn join(conf: &str, uc: &str, at: i64) -> Write {
         sdk_version: Some("3.73.16".into()),
         joined_at: at as f64,
         received_at: at,
+        country: Some("FI".into()),
     })
 }
 
@@ -186,6 +187,8 @@ async fn writes_read_back_in_arrival_order(b: Backend) {
     assert_eq!(s.submissions(&stats_only).await.expect("stats").len(), 1);
     assert_eq!(s.participants(APP, "c1").await.expect("participants")[0].uc_id, "u1");
     assert_eq!(s.participant("u1").await.expect("participant").map(|p| p.conf_id), Some("c1".into()));
+    let Write::Join(joined) = join("c1", "u1", 1000) else { unreachable!() };
+    assert_eq!(s.participant("u1").await.expect("participant"), Some(joined), "every field reads back");
 }
 
 async fn close_is_compare_and_set_and_happens_once(b: Backend) {

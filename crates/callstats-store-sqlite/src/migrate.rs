@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_day_versions_of_existing.sql")),
     (10, include_str!("../migrations/0010_close_leases.sql")),
     (11, include_str!("../migrations/0011_job_leases.sql")),
+    (12, include_str!("../migrations/0012_participant_country.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

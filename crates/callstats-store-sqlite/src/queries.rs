@@ -154,8 +154,8 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
         Write::Join(p) => {
             let conf = conference_key(c, p.app_id, &p.conf_id, p.received_at, cache)?;
             c.prepare_cached(
-                "INSERT INTO participants (uc_id, app_id, conference, user_id, device_id, endpoint, sdk_version, joined_at, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO participants (uc_id, app_id, conference, user_id, device_id, endpoint, sdk_version, joined_at, received_at, country)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -167,7 +167,8 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
                     json(&p.endpoint),
                     p.sdk_version,
                     p.joined_at,
-                    p.received_at
+                    p.received_at,
+                    p.country
                 ])
             })
             .map_err(db("participant"))?;
@@ -224,8 +225,7 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
     Ok(())
 }
 
-const PARTICIPANT_COLUMNS: &str =
-    "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at";
+const PARTICIPANT_COLUMNS: &str = "p.uc_id, p.app_id, c.conf_id, p.user_id, p.device_id, p.endpoint, p.sdk_version, p.joined_at, p.received_at, p.country";
 
 fn participant_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
     let endpoint: String = r.get(5)?;
@@ -239,6 +239,7 @@ fn participant_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
         sdk_version: r.get(6)?,
         joined_at: r.get(7)?,
         received_at: r.get(8)?,
+        country: r.get(9)?,
     })
 }
 

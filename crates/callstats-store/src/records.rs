@@ -111,6 +111,9 @@ pub struct Participant {
     pub joined_at: f64,
     /// Server receive time, epoch ms.
     pub received_at: i64,
+    /// ISO 3166-1 alpha-2 country, when a trusted proxy reported it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// Which kind of request a submission came from.

@@ -23,7 +23,7 @@ function delayGrade(ms: number | null): Grade {
 export async function renderOverview(view: HTMLElement, r: Route, ctx: Ctx): Promise<void> {
   const app = ctx.app!;
   const rangeKey = RANGES.some((x) => x.key === r.query.range) && r.query.range !== '1h' ? r.query.range! : '7d';
-  const filter = { browser: r.query.browser ?? '', os: r.query.os ?? '', minUsers: r.query.minUsers ?? '', maxUsers: r.query.maxUsers ?? '' };
+  const filter = { browser: r.query.browser ?? '', os: r.query.os ?? '', country: r.query.country ?? '', minUsers: r.query.minUsers ?? '', maxUsers: r.query.maxUsers ?? '' };
   const to = Date.now();
   const from = to - rangeMs(rangeKey)!;
   const query = { from, to, ...filter };
@@ -31,8 +31,8 @@ export async function renderOverview(view: HTMLElement, r: Route, ctx: Ctx): Pro
   const [agg, worst, all] = await Promise.all([
     api.aggregates(app.appID, query),
     api.conferences(app.appID, { from, to, maxScore: 3, browser: filter.browser, limit: 200 }).catch(() => [] as Conference[]),
-    // Browser and OS choices stay those of the whole range, whatever is filtered.
-    filter.browser || filter.os || filter.minUsers || filter.maxUsers ? api.aggregates(app.appID, { from, to }).catch(() => null) : Promise.resolve(null),
+    // Browser, OS and country choices stay those of the whole range, whatever is filtered.
+    filter.browser || filter.os || filter.country || filter.minUsers || filter.maxUsers ? api.aggregates(app.appID, { from, to }).catch(() => null) : Promise.resolve(null),
   ]);
   const names = all ?? agg;
   const go = (patch: Record<string, string>) => {
@@ -45,7 +45,7 @@ export async function renderOverview(view: HTMLElement, r: Route, ctx: Ctx): Pro
     { role: 'group', 'aria-label': 'Time range' },
     RANGES.filter((x) => x.key !== '1h').map((x) => h(`button${x.key === rangeKey ? '.on' : ''}`, { type: 'button', 'data-range': x.key, onclick: () => go({ range: x.key }) }, x.label)),
   );
-  const select = (name: 'browser' | 'os', label: string, anyLabel: string, values: string[]) =>
+  const select = (name: 'browser' | 'os' | 'country', label: string, anyLabel: string, values: string[]) =>
     h(
       'select',
       { 'aria-label': label, id: `o-${name}`, onchange: (e: Event) => go({ [name]: (e.target as HTMLSelectElement).value }) },
@@ -59,6 +59,8 @@ export async function renderOverview(view: HTMLElement, r: Route, ctx: Ctx): Pro
     rangeButtons,
     select('browser', 'Browser', 'Any browser', Object.keys(names.browsers)),
     select('os', 'OS', 'Any OS', Object.keys(names.oses)),
+    // Countries are known only behind a proxy that reports them (serve --country-header).
+    Object.keys(names.countries).length || filter.country ? select('country', 'Country', 'Any country', Object.keys(names.countries)) : null,
     h('div.pair', h('span.muted', 'Users'), users('minUsers', 'min'), h('span.muted', 'to'), users('maxUsers', 'max')),
   );
 
@@ -171,6 +173,9 @@ function body(a: Aggregates, worst: Conference[], confLink: (extra?: Record<stri
     { sub: 'Participants by browser' },
   );
   const oses = card('Operating systems', barList(Object.entries(a.oses).map(([k, v]) => ({ label: k, value: v })), { testid: 'oses' }), { sub: 'Participants by OS' });
+  const countries = Object.keys(a.countries).length
+    ? card('Countries', barList(Object.entries(a.countries).map(([k, v]) => ({ label: k, value: v })), { testid: 'countries' }), { sub: 'Conferences by participant country' })
+    : null;
 
   const worstSorted = [...worst].filter((c) => c.score !== null).sort((x, y) => (x.score ?? 5) - (y.score ?? 5)).slice(0, 8);
   const worstCard = card(
@@ -185,6 +190,6 @@ function body(a: Aggregates, worst: Conference[], confLink: (extra?: Record<stri
     { sub: 'Lowest scores in this range', actions: h('a.btn.small', { href: confLink({ maxScore: 3, sort: 'score', dir: 'asc' }) }, 'All poor calls →') },
   );
 
-  return h('div.overview', headline, h('div.grid2', outcomes, setup), h('div.grid2', scoreHist, worstCard), h('div.grid3', mosHist, failures, fb), h('div.grid2', browsers, oses));
+  return h('div.overview', headline, h('div.grid2', outcomes, setup), h('div.grid2', scoreHist, worstCard), h('div.grid3', mosHist, failures, fb), countries ? h('div.grid3', browsers, oses, countries) : h('div.grid2', browsers, oses));
 }
 

@@ -58,10 +58,15 @@ pub struct Reply {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|ingest| ingest).await
+    }
+
+    /// A server whose services `configure` adjusts first.
+    pub async fn start_with(configure: impl FnOnce(Ingest) -> Ingest) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = test_store(&dir).await;
         let clock = Arc::new(ManualClock::new(START_MS));
-        let ingest = Arc::new(Ingest::new(store, ServerKey::generate(), Limits::default(), clock.clone()));
+        let ingest = Arc::new(configure(Ingest::new(store, ServerKey::generate(), Limits::default(), clock.clone())));
         let (app, secret) = ingest.create_app("test").await.expect("create app");
         let admin = ingest.create_admin_token("test").await.expect("admin token");
         TestServer {
@@ -137,10 +142,19 @@ impl TestServer {
 
     /// User joined; returns the ucID.
     pub async fn join(&self, token: &str, conf_encoded: &str, user: &str) -> String {
+        self.join_with(token, conf_encoded, user, &[]).await
+    }
+
+    /// User joined with extra request headers; returns the ucID.
+    pub async fn join_with(&self, token: &str, conf_encoded: &str, user: &str, headers: &[(&str, &str)]) -> String {
         let body = json!({"localID": user, "deviceID": "dev", "timestamp": START_MS, "endpointInfo": {"type": "browser", "buildName": "Chrome", "buildVersion": "156"}});
-        let r = self
-            .post(&format!("/v1/apps/{}/conferences/{conf_encoded}", self.app_id), Some(token), None, body.to_string())
-            .await;
+        let mut b = Request::post(format!("/v1/apps/{}/conferences/{conf_encoded}", self.app_id))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            b = b.header(*name, *value);
+        }
+        let r = self.send(b.body(Body::from(body.to_string())).expect("request")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.json);
         r.json["ucID"].as_str().expect("ucID").to_owned()
     }

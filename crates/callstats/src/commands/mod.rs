@@ -15,11 +15,19 @@ use crate::database::{self, DatabaseArgs};
 
 /// Opens the store and builds the services the way every subcommand needs them.
 pub fn ingest(args: &DatabaseArgs) -> anyhow::Result<Arc<Ingest>> {
-    ingest_with(args, true)
+    ingest_with(args, true, None)
 }
 
 /// As `ingest`, choosing whether ingest-time analysis runs.
-pub fn ingest_with(args: &DatabaseArgs, analytics: bool) -> anyhow::Result<Arc<Ingest>> {
+pub fn ingest_with(
+    args: &DatabaseArgs,
+    analytics: bool,
+    country_header: Option<String>,
+) -> anyhow::Result<Arc<Ingest>> {
     let (store, key) = database::open(args)?;
-    Ok(Arc::new(Ingest::new(store, key, Limits::default(), Arc::new(SystemClock)).with_analytics(analytics)))
+    Ok(Arc::new(
+        Ingest::new(store, key, Limits::default(), Arc::new(SystemClock))
+            .with_analytics(analytics)
+            .with_country_header(country_header),
+    ))
 }

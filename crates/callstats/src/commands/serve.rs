@@ -15,10 +15,22 @@ pub struct ServeArgs {
     /// what that costs: analyses then parse raw bodies when asked).
     #[arg(long, env = "CALLSTATS_ANALYTICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub analytics: bool,
+    /// Request header that a proxy in front sets to the client's country (ISO 3166-1 alpha-2),
+    /// e.g. `CF-IPCountry` or `CloudFront-Viewer-Country`; participants then carry their country
+    /// and the overview can filter by it. Name one only when every request passes that proxy:
+    /// clients could set the header themselves otherwise.
+    #[arg(long, env = "CALLSTATS_COUNTRY_HEADER", value_parser = parse_header_name)]
+    pub country_header: Option<String>,
+}
+
+fn parse_header_name(s: &str) -> Result<String, String> {
+    axum::http::HeaderName::from_bytes(s.as_bytes())
+        .map(|h| h.as_str().to_owned())
+        .map_err(|_| format!("`{s}` is not a valid HTTP header name"))
 }
 
 pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let ingest = super::ingest_with(db, args.analytics)?;
+    let ingest = super::ingest_with(db, args.analytics, args.country_header.clone())?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
