@@ -129,7 +129,16 @@ test('every page shows what the API says', { timeout: 180000 }, async (t) => {
       assert.equal(await page.locator('[data-testid=failure-reasons] .bl-row').count(), Object.keys(agg.failureReasons).length);
       assert.equal(await page.locator('[data-testid=browsers] .bl-row').count(), Object.keys(agg.browsers).length);
       assert.ok((await page.locator('[data-testid=worst] tr').count()) > 0, 'worst calls listed');
+      // The generated history carries countries, as a proxy in front would report them.
+      const countries = Object.keys(agg.countries);
+      assert.ok(countries.includes('FI'), `countries of the history: ${countries}`);
+      assert.equal(await page.locator('[data-testid=countries] .bl-row').count(), countries.length);
       await shot(page, 'overview');
+      await page.selectOption('#o-country', 'FI');
+      await page.waitForURL(/country=FI/);
+      const fi = await server.api(`/api/v1/apps/${app}/aggregates?from=${Date.now() - 30 * DAY}&to=${Date.now()}&country=FI`);
+      assert.ok(fi.total > 0 && fi.total < agg.total, `conferences with a participant in FI: ${fi.total}`);
+      await page.locator(`[data-testid=total]:text-is("${fi.total.toLocaleString('en-US')}")`).waitFor();
       // The range picker asks again.
       await page.click('[data-range="24h"]');
       await page.waitForURL(/range=24h/);

@@ -24,6 +24,10 @@ pub struct ImportRecord {
     /// Receive time, epoch ms; the body's `timestamp` when absent.
     #[serde(default, rename = "receivedAt")]
     pub received_at: Option<i64>,
+    /// For a user joined: the country the recording proxy reported (ISO 3166-1 alpha-2), as
+    /// `serve --country-header` would have read it.
+    #[serde(default)]
+    pub country: Option<String>,
 }
 
 /// What became of one record.
@@ -72,7 +76,8 @@ impl<'a> Importer<'a> {
             .unwrap_or_else(|| self.ingest.now_ms());
         let user = rec.body.get("localID").and_then(Value::as_str).unwrap_or_default().to_owned();
         if parts.len() == 5 {
-            let uc = self.ingest.join_at(self.app, &conf, &body, at, None).await?;
+            let country = rec.country.as_deref().and_then(crate::country_code);
+            let uc = self.ingest.join_at(self.app, &conf, &body, at, country).await?;
             self.joined.insert((conf, user), uc.clone());
             return Ok(Imported::Joined(uc));
         }

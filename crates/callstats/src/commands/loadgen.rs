@@ -179,11 +179,15 @@ struct Person {
     user: String,
     browser: (&'static str, &'static str),
     os: &'static str,
+    /// As a proxy in front would report it; `None` for the share it cannot place.
+    country: Option<&'static str>,
 }
 
 const BROWSERS: &[(&str, &str)] =
     &[("Chrome", "131.0"), ("Chrome", "156.0"), ("Firefox", "133.0"), ("Safari", "18.1"), ("Edge", "131.0")];
 const OSES: &[&str] = &["Windows", "macOS", "Linux", "Android", "iOS"];
+const COUNTRIES: &[Option<&str>] =
+    &[Some("US"), Some("US"), Some("DE"), Some("FI"), Some("IN"), Some("BR"), Some("JP"), None];
 
 /// The requests of one generated conference, in time order.
 fn conference(rng: &mut StdRng, index: u32, start: i64, max_samples: u32) -> Vec<ImportRecord> {
@@ -196,6 +200,7 @@ fn conference(rng: &mut StdRng, index: u32, start: i64, max_samples: u32) -> Vec
             user: format!("user{}@example.com", rng.random_range(1..400)),
             browser: BROWSERS[rng.random_range(0..BROWSERS.len())],
             os: OSES[rng.random_range(0..OSES.len())],
+            country: COUNTRIES[rng.random_range(0..COUNTRIES.len())],
         })
         .collect();
     let roll: f64 = rng.random();
@@ -211,7 +216,9 @@ fn conference(rng: &mut StdRng, index: u32, start: i64, max_samples: u32) -> Vec
     let sfu = size > 3;
     let samples = rng.random_range((max_samples / 3).max(2)..=max_samples);
     let mut out = Vec::new();
-    let mut push = |at: i64, path: String, body: Value| out.push(ImportRecord { path, body, received_at: Some(at) });
+    let mut push = |at: i64, path: String, body: Value| {
+        out.push(ImportRecord { path, body, received_at: Some(at), country: None })
+    };
 
     for (pi, p) in people.iter().enumerate() {
         let joined = start + pi as i64 * 2_000;
@@ -301,6 +308,11 @@ fn conference(rng: &mut StdRng, index: u32, start: i64, max_samples: u32) -> Vec
             push(end, format!("{base}/events/feedback"), b);
         }
         push(end + 500, format!("{base}/events/user/left"), common(end + 500, "userLeft", &p.user, &p.user));
+    }
+    // The joins, in the order the people were pushed, get their country.
+    let join_path = format!("/v1/apps/1/conferences/{enc}");
+    for (rec, person) in out.iter_mut().filter(|r| r.path == join_path).zip(&people) {
+        rec.country = person.country.map(str::to_owned);
     }
     out.sort_by_key(|r| r.received_at);
     out
@@ -423,6 +435,7 @@ mod tests {
             AggregateFilter { os: Some("Android".into()), ..range.clone() },
             AggregateFilter { min_users: Some(3), max_users: Some(4), ..range.clone() },
             AggregateFilter { browser: Some("Chrome".into()), os: Some("Linux".into()), ..range.clone() },
+            AggregateFilter { country: Some("fi".into()), ..range.clone() },
             AggregateFilter { browser: Some("chrome".into()), min_users: Some(2), ..range.clone() },
         ];
         let report = |f: AggregateFilter| {
@@ -439,7 +452,7 @@ mod tests {
                     assert_eq!(scanned.days_from_rollups, 0);
                     assert_eq!(rolled.aggregates, scanned.aggregates, "filter {i}");
                     assert!(rolled.aggregates.total > 0, "filter {i} matches something");
-                    if i < 5 {
+                    if i < 6 {
                         assert!(expect_days(rolled.days_from_rollups), "filter {i}: {} days", rolled.days_from_rollups);
                     } else {
                         assert_eq!(rolled.days_from_rollups, 0, "a combined filter scans");
