@@ -25,8 +25,8 @@ pub struct ImportArgs {
     /// App to import into.
     #[arg(long)]
     pub app: i64,
-    /// NDJSON file of records `{"path", "body", "receivedAt"}`, or a directory of recorded
-    /// request files (the `fixtures/wire` format), imported in name order.
+    /// NDJSON file of records `{"path", "body", "receivedAt", "country"}` (the last two optional),
+    /// or a directory of recorded request files (the `fixtures/wire` format), imported in name order.
     #[arg(long)]
     pub file: PathBuf,
 }
