@@ -10,7 +10,7 @@
 //! and browser with OS; other combinations read the summaries.
 
 use callstats_analytics::aggregate::{Aggregates, ConferenceFacts, Partial};
-use callstats_store::{AppId, DAY_MS, SummaryRecord, utc_day};
+use callstats_store::{AppId, DAY_MS, RollupKeys, RollupPart, SummaryRecord, utc_day};
 use serde::Serialize;
 
 use crate::{Ingest, IngestError};
@@ -49,6 +49,14 @@ enum Parts {
 }
 
 impl Parts {
+    /// What to ask the store for.
+    fn keys(&self) -> RollupKeys<'_> {
+        match self {
+            Parts::Key(k) => RollupKeys::Exact(k),
+            Parts::Users(..) => RollupKeys::Prefix("users:"),
+        }
+    }
+
     fn admits(&self, key: &str) -> bool {
         match self {
             Parts::Key(k) => k == key,
@@ -78,16 +86,12 @@ fn pair_key(browser: &str, os: &str) -> String {
     format!("browser:{}|os:{}", browser.to_ascii_lowercase(), os.to_ascii_lowercase())
 }
 
-/// The stored form of a day rollup; `v` changes whenever the layout does, and a rollup of
-/// another layout is rebuilt.
-#[derive(Serialize, serde::Deserialize)]
-struct DayDoc<P> {
-    v: u32,
-    parts: std::collections::BTreeMap<String, P>,
-}
+/// A day's partials by key.
+type DayParts = std::collections::BTreeMap<String, Partial>;
 
-/// 2: browser and OS pairs; 3: countries.
-const DAY_DOC_VERSION: u32 = 3;
+/// What the keys of a stored day rollup mean; a rollup of another layout is rebuilt. 1: all,
+/// browser, OS, user count; 2: browser and OS pairs; 3: countries; 4: parts stored as rows.
+const ROLLUP_LAYOUT: i64 = 4;
 
 /// How many whole days before today the rollup keeper keeps current: the overview's longest
 /// preset range.
@@ -177,8 +181,8 @@ fn partial_of(records: Vec<SummaryRecord>, filter: &AggregateFilter) -> Partial 
 }
 
 /// A day's rollup: every partial of its summaries.
-fn day_doc(records: Vec<SummaryRecord>) -> DayDoc<Partial> {
-    let mut parts = std::collections::BTreeMap::<String, Partial>::new();
+fn day_parts(records: Vec<SummaryRecord>) -> DayParts {
+    let mut parts = DayParts::new();
     parts.entry("all".into()).or_default();
     for r in records {
         let mut keys = rollup_keys(&r);
@@ -188,18 +192,23 @@ fn day_doc(records: Vec<SummaryRecord>) -> DayDoc<Partial> {
             parts.entry(k).or_default().add(&f);
         }
     }
-    DayDoc { v: DAY_DOC_VERSION, parts }
+    parts
 }
 
-/// The partial of a stored rollup that `parts` selects; `None` when it cannot be read.
-fn select(doc: &str, parts: &Parts) -> Option<Partial> {
-    let doc: DayDoc<&serde_json::value::RawValue> = serde_json::from_str(doc).ok()?;
-    if doc.v != DAY_DOC_VERSION {
-        return None;
-    }
+/// A day's partials as the store keeps them.
+fn stored_parts(parts: &DayParts) -> Vec<RollupPart> {
+    parts
+        .iter()
+        .map(|(k, p)| RollupPart { key: k.clone(), partial: serde_json::to_string(p).expect("a partial serialises") })
+        .collect()
+}
+
+/// The partial that `parts` selects from the stored parts a query returned; `None` when one
+/// cannot be read.
+fn select(stored: &[RollupPart], parts: &Parts) -> Option<Partial> {
     let mut out = Partial::default();
-    for (_, raw) in doc.parts.iter().filter(|(k, _)| parts.admits(k)) {
-        out.merge(serde_json::from_str(raw.get()).ok()?);
+    for p in stored.iter().filter(|p| parts.admits(&p.key)) {
+        out.merge(serde_json::from_str(&p.partial).ok()?);
     }
     Some(out)
 }
@@ -222,26 +231,26 @@ impl Ingest {
         };
         let mut total = partial_of(self.store.summaries(app, from, first_day * DAY_MS).await?, f);
         total.merge(partial_of(self.store.summaries(app, end_day * DAY_MS, to).await?, f));
-        let mut stored = self.store.rollups(app, first_day, end_day).await?.into_iter().peekable();
+        let mut stored = self.store.rollups(app, first_day, end_day, parts.keys()).await?.into_iter().peekable();
         let mut days_from_rollups = 0;
         for day in first_day..end_day {
             // A rollup of another layout (or unreadable) is rebuilt.
-            if let Some(p) = stored.next_if(|r| r.day == day).and_then(|r| select(&r.doc, &parts)) {
+            let current = stored.next_if(|r| r.day == day).filter(|r| r.layout == ROLLUP_LAYOUT);
+            if let Some(p) = current.and_then(|r| select(&r.parts, &parts)) {
                 days_from_rollups += 1;
                 total.merge(p);
                 continue;
             }
             // The page need not wait for the cache write; a failed one only costs a rebuild.
-            let (version, doc) = self.build_day(app, day).await?;
-            if let Ok(text) = serde_json::to_string(&doc) {
-                let store = std::sync::Arc::clone(&self.store);
-                tokio::spawn(async move {
-                    if let Err(e) = store.put_rollup(app, day, version, &text).await {
-                        tracing::warn!(error = %e, app, day, "storing a day rollup failed");
-                    }
-                });
-            }
-            for (_, p) in doc.parts.into_iter().filter(|(k, _)| parts.admits(k)) {
+            let (version, day_parts) = self.build_day(app, day).await?;
+            let rows = stored_parts(&day_parts);
+            let store = std::sync::Arc::clone(&self.store);
+            tokio::spawn(async move {
+                if let Err(e) = store.put_rollup(app, day, version, ROLLUP_LAYOUT, rows).await {
+                    tracing::warn!(error = %e, app, day, "storing a day rollup failed");
+                }
+            });
+            for (_, p) in day_parts.into_iter().filter(|(k, _)| parts.admits(k)) {
                 total.merge(p);
             }
         }
@@ -249,9 +258,9 @@ impl Ingest {
     }
 
     /// A day's rollup from its summaries, with the version they were read at.
-    async fn build_day(&self, app: AppId, day: i64) -> Result<(i64, DayDoc<Partial>), IngestError> {
+    async fn build_day(&self, app: AppId, day: i64) -> Result<(i64, DayParts), IngestError> {
         let (version, records) = self.store.day_summaries(app, day).await?;
-        Ok((version, day_doc(records)))
+        Ok((version, day_parts(records)))
     }
 
     /// Rebuilds the stale day rollups of the last `ROLLUP_DAYS` whole days of every app, so the
@@ -262,9 +271,8 @@ impl Ingest {
         let mut stored = 0;
         for app in self.store.apps().await? {
             for day in self.store.stale_rollup_days(app.id, today - ROLLUP_DAYS, today).await? {
-                let (version, doc) = self.build_day(app.id, day).await?;
-                let text = serde_json::to_string(&doc).expect("a day rollup serialises");
-                self.store.put_rollup(app.id, day, version, &text).await?;
+                let (version, day_parts) = self.build_day(app.id, day).await?;
+                self.store.put_rollup(app.id, day, version, ROLLUP_LAYOUT, stored_parts(&day_parts)).await?;
                 stored += 1;
             }
         }
@@ -330,7 +338,7 @@ mod tests {
             record(2, "Chrome", "Windows", &[]),
             record(3, "Chrome", "Linux", &["SE"]),
         ];
-        let doc = serde_json::to_string(&day_doc(records.clone())).expect("serialise");
+        let stored = stored_parts(&day_parts(records.clone()));
         let filters = [
             AggregateFilter::default(),
             AggregateFilter { country: Some("fi".into()), ..Default::default() },
@@ -341,7 +349,7 @@ mod tests {
         let expected_totals = [4, 2, 2, 2, 4];
         for (f, total) in filters.iter().zip(expected_totals) {
             let parts = f.parts().expect("answered by rollups");
-            let rolled = select(&doc, &parts).expect("readable").finish();
+            let rolled = select(&stored, &parts).expect("readable").finish();
             let scanned = partial_of(records.clone(), f).finish();
             assert_eq!(rolled, scanned, "{f:?}");
             assert_eq!(rolled.total, total, "{f:?}");

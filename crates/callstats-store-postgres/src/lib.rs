@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use callstats_store::{
     ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DayRollup, DeliveryAttempt, DueConference,
-    Participant, Result, Session, Store, StoreError, StoredSubmission, SubmissionKind, SubmissionQuery, SummaryRecord,
-    User, WebhookDelivery, Write, utc_day,
+    Participant, Result, RollupKeys, RollupPart, Session, Store, StoreError, StoredSubmission, SubmissionKind,
+    SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write, utc_day,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -230,8 +230,8 @@ impl Store for PostgresStore {
         queries::summaries(&self.client().await?, app, from_ms, to_ms).await
     }
 
-    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>> {
-        queries::rollups(&self.client().await?, app, from_day, to_day).await
+    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64, keys: RollupKeys<'_>) -> Result<Vec<DayRollup>> {
+        queries::rollups(&self.client().await?, app, from_day, to_day, keys).await
     }
 
     async fn day_summaries(&self, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)> {
@@ -253,8 +253,11 @@ impl Store for PostgresStore {
         queries::stale_rollup_days(&self.client().await?, app, from_day, to_day).await
     }
 
-    async fn put_rollup(&self, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
-        queries::put_rollup(&self.client().await?, app, day, version, doc).await
+    async fn put_rollup(&self, app: AppId, day: i64, version: i64, layout: i64, parts: Vec<RollupPart>) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db("begin rollup"))?;
+        queries::put_rollup(&tx, app, day, version, layout, &parts).await?;
+        tx.commit().await.map_err(db("commit rollup"))
     }
 
     async fn activity(&self, app: AppId) -> Result<Vec<ActivityRow>> {

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_close_leases.sql")),
     (4, include_str!("../migrations/0004_job_leases.sql")),
     (5, include_str!("../migrations/0005_participant_country.sql")),
+    (6, include_str!("../migrations/0006_rollup_parts.sql")),
 ];
 
 /// Advisory lock key of schema migrations ("callstat" in ASCII).

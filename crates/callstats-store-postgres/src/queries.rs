@@ -4,8 +4,8 @@
 
 use callstats_store::{
     ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DAY_MS, DayRollup, DeliveryAttempt,
-    DueConference, Participant, Result, Session, StoreError, StoredSubmission, Submission, SubmissionKind,
-    SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write, utc_day,
+    DueConference, Participant, Result, RollupKeys, RollupPart, Session, StoreError, StoredSubmission, Submission,
+    SubmissionKind, SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write, utc_day,
 };
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
@@ -773,20 +773,41 @@ pub(crate) async fn summaries<C: GenericClient>(c: &C, app: AppId, from: i64, to
     .collect()
 }
 
-pub(crate) async fn rollups<C: GenericClient>(c: &C, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>> {
-    query(
+pub(crate) async fn rollups<C: GenericClient>(
+    c: &C,
+    app: AppId,
+    from_day: i64,
+    to_day: i64,
+    keys: RollupKeys<'_>,
+) -> Result<Vec<DayRollup>> {
+    let (key, prefix) = match keys {
+        RollupKeys::Exact(k) => (k, false),
+        RollupKeys::Prefix(k) => (k, true),
+    };
+    // A current day with none of the keys still comes back (with no parts): it is known empty.
+    let rows = query(
         c,
-        "SELECT r.day, r.doc FROM day_rollups r
+        "SELECT r.day, r.layout, p.key, p.partial FROM day_rollups r
          LEFT JOIN day_versions v ON v.app_id = r.app_id AND v.day = r.day
+         LEFT JOIN day_rollup_parts p ON p.app_id = r.app_id AND p.day = r.day
+              AND (p.key = $4 OR ($5 AND starts_with(p.key, $4)))
          WHERE r.app_id = $1 AND r.day >= $2 AND r.day < $3 AND r.version = COALESCE(v.version, 0)
          ORDER BY r.day",
-        &[&app, &from_day, &to_day],
+        &[&app, &from_day, &to_day, &key, &prefix],
         "rollups",
     )
-    .await?
-    .iter()
-    .map(|r| Ok(DayRollup { day: get(r, 0, "rollup")?, doc: get(r, 1, "rollup")? }))
-    .collect()
+    .await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let part = match (get(r, 2, "rollup")?, get(r, 3, "rollup")?) {
+                (Some(key), Some(partial)) => Some(RollupPart { key, partial }),
+                _ => None,
+            };
+            Ok((get(r, 0, "rollup")?, get(r, 1, "rollup")?, part))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(DayRollup::group(rows))
 }
 
 pub(crate) async fn stale_rollup_days<C: GenericClient>(
@@ -822,16 +843,39 @@ pub(crate) async fn day_summaries<C: GenericClient>(c: &C, app: AppId, day: i64)
     Ok((version, summaries(c, app, day * DAY_MS, (day + 1) * DAY_MS).await?))
 }
 
-pub(crate) async fn put_rollup<C: GenericClient>(c: &C, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
-    execute(
+/// Replaces the day's rollup unless a newer one is stored already; the caller's transaction
+/// makes the row and its parts change together.
+pub(crate) async fn put_rollup<C: GenericClient>(
+    c: &C,
+    app: AppId,
+    day: i64,
+    version: i64,
+    layout: i64,
+    parts: &[RollupPart],
+) -> Result<()> {
+    let taken = execute(
         c,
-        "INSERT INTO day_rollups (app_id, day, version, doc) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (app_id, day) DO UPDATE SET version = excluded.version, doc = excluded.doc
+        "INSERT INTO day_rollups (app_id, day, version, layout) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (app_id, day) DO UPDATE SET version = excluded.version, layout = excluded.layout
          WHERE excluded.version >= day_rollups.version",
-        &[&app, &day, &version, &doc],
+        &[&app, &day, &version, &layout],
         "store rollup",
     )
     .await?;
+    if taken > 0 {
+        execute(c, "DELETE FROM day_rollup_parts WHERE app_id = $1 AND day = $2", &[&app, &day], "store rollup")
+            .await?;
+        let keys: Vec<&str> = parts.iter().map(|p| p.key.as_str()).collect();
+        let partials: Vec<&str> = parts.iter().map(|p| p.partial.as_str()).collect();
+        execute(
+            c,
+            "INSERT INTO day_rollup_parts (app_id, day, key, partial)
+             SELECT $1, $2, k, p FROM unnest($3::text[], $4::text[]) AS t(k, p)",
+            &[&app, &day, &keys, &partials],
+            "store rollup",
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -6,8 +6,8 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use callstats_store::{
-    App, AppSettings, DeliveryAttempt, Participant, Store, StoreError, Submission, SubmissionKind, SubmissionQuery,
-    SummaryRecord, Write, codec,
+    App, AppSettings, DayRollup, DeliveryAttempt, Participant, RollupKeys, RollupPart, Store, StoreError, Submission,
+    SubmissionKind, SubmissionQuery, SummaryRecord, Write, codec,
 };
 use callstats_store_postgres::PostgresStore;
 use callstats_store_sqlite::SqliteStore;
@@ -340,12 +340,28 @@ async fn rollups_follow_day_versions(b: Backend) {
     let (version, rows) = s.day_summaries(APP, 10).await.expect("day");
     assert_eq!((version, rows.len()), (1, 1));
     assert!(rows[0].summary_json.is_empty());
-    s.put_rollup(APP, 10, version, "{\"n\":1}").await.expect("put");
-    assert_eq!(s.rollups(APP, 0, 100).await.expect("rollups").len(), 1);
+    let part = |key: &str, n: u32| RollupPart { key: key.into(), partial: format!("{{\"n\":{n}}}") };
+    let parts = vec![part("all", 1), part("browser:chrome", 2), part("users:2", 3), part("users:3", 4)];
+    s.put_rollup(APP, 10, version, 4, parts.clone()).await.expect("put");
+    let all = s.rollups(APP, 0, 100, RollupKeys::Exact("all")).await.expect("rollups");
+    assert_eq!(all, [DayRollup { day: 10, layout: 4, parts: vec![parts[0].clone()] }]);
+    let users = s.rollups(APP, 0, 100, RollupKeys::Prefix("users:")).await.expect("rollups");
+    assert_eq!(users[0].parts, parts[2..]);
+    // A current day without the key is still returned: known to have none.
+    let none = s.rollups(APP, 0, 100, RollupKeys::Exact("browser:firefox")).await.expect("rollups");
+    assert_eq!(none, [DayRollup { day: 10, layout: 4, parts: vec![] }]);
     assert!(s.stale_rollup_days(APP, 0, 100).await.expect("stale").is_empty());
+    // An older build of the day does not replace a newer one.
+    s.put_rollup(APP, 10, version - 1, 4, vec![part("all", 9)]).await.expect("put older");
+    assert_eq!(s.rollups(APP, 0, 100, RollupKeys::Exact("all")).await.expect("rollups")[0].parts, [parts[0].clone()]);
     s.write(vec![join("c2", "u2", 10 * day + 1)]).await.expect("write");
     assert!(s.close_conference(&summary("c2", 10 * day + 1, 10 * day + 6), 10 * day + 1, None).await.expect("close"));
-    assert!(s.rollups(APP, 0, 100).await.expect("rollups").is_empty(), "stale rollup is not served");
+    let stale = s.rollups(APP, 0, 100, RollupKeys::Exact("all")).await.expect("rollups");
+    assert!(stale.is_empty(), "stale rollup is not served");
+    // Rebuilt at the new version, its parts replace the old ones.
+    s.put_rollup(APP, 10, version + 1, 4, vec![part("all", 5)]).await.expect("put newer");
+    let rebuilt = s.rollups(APP, 0, 100, RollupKeys::Prefix("")).await.expect("rollups");
+    assert_eq!(rebuilt, [DayRollup { day: 10, layout: 4, parts: vec![part("all", 5)] }]);
 }
 
 /// PostgreSQL only: nodes starting together on an empty database each apply the migrations or

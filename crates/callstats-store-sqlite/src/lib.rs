@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use callstats_store::{
     ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DayRollup, DeliveryAttempt, DueConference,
-    Participant, Result, Session, Store, StoreError, StoredSubmission, SubmissionQuery, SummaryRecord, User,
-    WebhookDelivery, Write,
+    Participant, Result, RollupKeys, RollupPart, Session, Store, StoreError, StoredSubmission, SubmissionQuery,
+    SummaryRecord, User, WebhookDelivery, Write,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -199,8 +199,12 @@ impl Store for SqliteStore {
         self.read(move |c| queries::summaries(c, app, from_ms, to_ms)).await
     }
 
-    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>> {
-        self.read(move |c| queries::rollups(c, app, from_day, to_day)).await
+    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64, keys: RollupKeys<'_>) -> Result<Vec<DayRollup>> {
+        let (key, prefix) = match keys {
+            RollupKeys::Exact(k) => (k.to_owned(), false),
+            RollupKeys::Prefix(k) => (k.to_owned(), true),
+        };
+        self.read(move |c| queries::rollups(c, app, from_day, to_day, &key, prefix)).await
     }
 
     async fn day_summaries(&self, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)> {
@@ -211,9 +215,8 @@ impl Store for SqliteStore {
         self.read(move |c| queries::stale_rollup_days(c, app, from_day, to_day)).await
     }
 
-    async fn put_rollup(&self, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
-        let doc = doc.to_owned();
-        self.writer.exec(move |c| queries::put_rollup(c, app, day, version, &doc)).await
+    async fn put_rollup(&self, app: AppId, day: i64, version: i64, layout: i64, parts: Vec<RollupPart>) -> Result<()> {
+        self.writer.exec(move |c| queries::put_rollup(c, app, day, version, layout, &parts)).await
     }
 
     async fn activity(&self, app: AppId) -> Result<Vec<ActivityRow>> {

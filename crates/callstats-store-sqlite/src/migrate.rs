@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_close_leases.sql")),
     (11, include_str!("../migrations/0011_job_leases.sql")),
     (12, include_str!("../migrations/0012_participant_country.sql")),
+    (13, include_str!("../migrations/0013_rollup_parts.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

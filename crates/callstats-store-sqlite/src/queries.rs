@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use callstats_store::{
     ActivityRow, App, AppId, AppKey, AppSettings, ConferenceFilter, ConferenceRow, DAY_MS, DayRollup, DeliveryAttempt,
-    DueConference, Participant, Result, Session, StoreError, StoredSubmission, Submission, SubmissionKind,
+    DueConference, Participant, Result, RollupPart, Session, StoreError, StoredSubmission, Submission, SubmissionKind,
     SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write, utc_day,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -673,19 +673,35 @@ pub(crate) fn summaries(c: &Connection, app: AppId, from: i64, to: i64) -> Resul
     rows.collect::<rusqlite::Result<_>>().map_err(db("summaries"))
 }
 
-pub(crate) fn rollups(c: &Connection, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>> {
+pub(crate) fn rollups(
+    c: &Connection,
+    app: AppId,
+    from_day: i64,
+    to_day: i64,
+    key: &str,
+    prefix: bool,
+) -> Result<Vec<DayRollup>> {
+    // A current day with none of the keys still comes back (with no parts): it is known empty.
     let mut st = c
         .prepare_cached(
-            "SELECT r.day, r.doc FROM day_rollups r
+            "SELECT r.day, r.layout, p.key, p.partial FROM day_rollups r
              LEFT JOIN day_versions v ON v.app_id = r.app_id AND v.day = r.day
+             LEFT JOIN day_rollup_parts p ON p.app_id = r.app_id AND p.day = r.day
+                  AND (p.key = ?4 OR (?5 AND substr(p.key, 1, length(?4)) = ?4))
              WHERE r.app_id = ?1 AND r.day >= ?2 AND r.day < ?3 AND r.version = COALESCE(v.version, 0)
              ORDER BY r.day",
         )
         .map_err(db("rollups"))?;
     let rows = st
-        .query_map(params![app, from_day, to_day], |r| Ok(DayRollup { day: r.get(0)?, doc: r.get(1)? }))
+        .query_map(params![app, from_day, to_day, key, prefix], |r| {
+            let part = match (r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?) {
+                (Some(key), Some(partial)) => Some(RollupPart { key, partial }),
+                _ => None,
+            };
+            Ok((r.get(0)?, r.get(1)?, part))
+        })
         .map_err(db("rollups"))?;
-    rows.collect::<rusqlite::Result<_>>().map_err(db("rollups"))
+    Ok(DayRollup::group(rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db("rollups"))?))
 }
 
 pub(crate) fn stale_rollup_days(c: &Connection, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<i64>> {
@@ -714,14 +730,34 @@ pub(crate) fn day_summaries(c: &Connection, app: AppId, day: i64) -> Result<(i64
     Ok((version, rows))
 }
 
-pub(crate) fn put_rollup(c: &Connection, app: AppId, day: i64, version: i64, doc: &str) -> Result<()> {
-    c.execute(
-        "INSERT INTO day_rollups (app_id, day, version, doc) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (app_id, day) DO UPDATE SET version = excluded.version, doc = excluded.doc
-         WHERE excluded.version >= day_rollups.version",
-        params![app, day, version, doc],
-    )
-    .map_err(db("store rollup"))?;
+/// Replaces the day's rollup unless a newer one is stored already. The writer runs this inside
+/// its transaction, so the row and its parts change together.
+pub(crate) fn put_rollup(
+    c: &Connection,
+    app: AppId,
+    day: i64,
+    version: i64,
+    layout: i64,
+    parts: &[RollupPart],
+) -> Result<()> {
+    let taken = c
+        .execute(
+            "INSERT INTO day_rollups (app_id, day, version, layout) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (app_id, day) DO UPDATE SET version = excluded.version, layout = excluded.layout
+             WHERE excluded.version >= day_rollups.version",
+            params![app, day, version, layout],
+        )
+        .map_err(db("store rollup"))?;
+    if taken > 0 {
+        c.execute("DELETE FROM day_rollup_parts WHERE app_id = ?1 AND day = ?2", params![app, day])
+            .map_err(db("store rollup"))?;
+        let mut st = c
+            .prepare_cached("INSERT INTO day_rollup_parts (app_id, day, key, partial) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db("store rollup"))?;
+        for p in parts {
+            st.execute(params![app, day, p.key, p.partial]).map_err(db("store rollup"))?;
+        }
+    }
     Ok(())
 }
 

@@ -131,18 +131,20 @@ pub trait Store: Send + Sync + 'static {
     async fn summaries(&self, app: AppId, from_ms: i64, to_ms: i64) -> Result<Vec<SummaryRecord>>;
 
     /// Cached aggregate partials of whole UTC days `from_day..to_day` (day = epoch ms divided by
-    /// 86,400,000, by conference start) that are still current: a day where a conference closed
-    /// (or closed again) after its rollup was read is left out, so callers rebuild it.
-    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<DayRollup>>;
+    /// 86,400,000, by conference start) that are still current, with only the parts `keys`
+    /// selects (a day can have none of them): a day where a conference closed (or closed again)
+    /// after its rollup was read is left out, so callers rebuild it.
+    async fn rollups(&self, app: AppId, from_day: i64, to_day: i64, keys: RollupKeys<'_>) -> Result<Vec<DayRollup>>;
     /// Summaries (as `summaries`, without `summary_json`) of conferences that started on `day`,
     /// with the day's version read in the same snapshot, for building its rollup.
     async fn day_summaries(&self, app: AppId, day: i64) -> Result<(i64, Vec<SummaryRecord>)>;
     /// Days in `from_day..to_day` where a conference closed and the rollup is missing or was
     /// built at an older version, oldest first.
     async fn stale_rollup_days(&self, app: AppId, from_day: i64, to_day: i64) -> Result<Vec<i64>>;
-    /// Stores a day's rollup built from the summaries read at `version` (replacing an older one).
-    /// `close_conference` moves the day's version on, which makes the rollup stale.
-    async fn put_rollup(&self, app: AppId, day: i64, version: i64, doc: &str) -> Result<()>;
+    /// Stores a day's rollup built from the summaries read at `version` in `layout`, one row per
+    /// part (replacing an older rollup of the day, parts and all). `close_conference` moves the
+    /// day's version on, which makes the rollup stale.
+    async fn put_rollup(&self, app: AppId, day: i64, version: i64, layout: i64, parts: Vec<RollupPart>) -> Result<()>;
 
     /// An app's integration progress.
     async fn activity(&self, app: AppId) -> Result<Vec<ActivityRow>>;

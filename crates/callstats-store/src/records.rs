@@ -441,13 +441,50 @@ pub struct DeliveryAttempt {
     pub at: i64,
 }
 
-/// One day's aggregate partial, as the analytics serialised it.
+/// One day's rollup, as read: the parts a query selected.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayRollup {
     /// UTC day: epoch ms divided by 86,400,000.
     pub day: i64,
+    /// The layout it was built in (what its keys mean), so a reader can rebuild older ones.
+    pub layout: i64,
+    /// The selected parts.
+    pub parts: Vec<RollupPart>,
+}
+
+impl DayRollup {
+    /// Groups query rows `(day, layout, part)`, ordered by day, into rollups; a day that has none
+    /// of the selected parts comes as one row without a part.
+    pub fn group(rows: impl IntoIterator<Item = (i64, i64, Option<RollupPart>)>) -> Vec<DayRollup> {
+        let mut out: Vec<DayRollup> = Vec::new();
+        for (day, layout, part) in rows {
+            match out.last_mut() {
+                Some(d) if d.day == day => d.parts.extend(part),
+                _ => out.push(DayRollup { day, layout, parts: part.into_iter().collect() }),
+            }
+        }
+        out
+    }
+}
+
+/// One partial of a day rollup: a key (`all`, `browser:chrome`, `users:3`…) and the partial as
+/// the analytics serialised it (JSON). Parts are stored apart so that a page reads only the one
+/// it shows, not every browser's and OS's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupPart {
+    /// What the partial covers.
+    pub key: String,
     /// The partial, JSON.
-    pub doc: String,
+    pub partial: String,
+}
+
+/// Which parts of day rollups to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupKeys<'a> {
+    /// The part with this key.
+    Exact(&'a str),
+    /// Every part whose key starts with this.
+    Prefix(&'a str),
 }
 
 /// Milliseconds in a UTC day (no leap seconds in epoch time).
