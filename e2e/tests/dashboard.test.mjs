@@ -31,9 +31,10 @@ before(async () => {
     password = `e2e-${Date.now()}-pw`;
     server.cli('admin', 'password', '--username', 'admin', '--password', password);
   }
-  // A recorded callstats-js session (errors, app log, SDP, feedback) and a week of history.
+  // A recorded callstats-js session (errors, app log, SDP, feedback) and a week of generated
+  // history (2,000 conferences).
   server.cli('import', '--app', server.appID, '--file', FIXTURES);
-  server.cli('loadgen', 'history', '--app', server.appID, '--conferences', '120', '--days', '7', '--seed', '7', '--parallel', '4');
+  server.cli('loadgen', 'history', '--app', server.appID, '--conferences', '2000', '--days', '7', '--seed', '7', '--parallel', '4');
   browser = await launch();
 });
 after(async () => {
