@@ -217,38 +217,59 @@ pub(crate) async fn apply_write<C: GenericClient>(c: &C, w: &Write) -> Result<()
             .await?;
         }
         Write::Submission(s) => {
-            let conf = match &s.conf_id {
-                Some(conf) => Some(conference_key(c, s.app_id, conf, s.received_at_ms).await?),
-                None => None,
-            };
-            execute(
-                c,
-                "INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated, derived)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                &[
-                    &s.app_id,
-                    &conf,
-                    &s.uc_id,
-                    &s.kind.as_str(),
-                    &s.event_type,
-                    &s.user_id,
-                    &s.remote_id,
-                    &s.connection_id,
-                    &s.timestamp_ms,
-                    &s.received_at_ms,
-                    &s.body,
-                    &i32::try_from(s.body_len).unwrap_or(i32::MAX),
-                    &s.truncated,
-                    &s.derived,
-                ],
-                "submission",
-            )
-            .await?;
-            if let Some(conf) = conf
-                && matches!(s.event_type.as_str(), "userLeft" | "fabricTerminated")
-            {
-                execute(c, "UPDATE conferences SET ended_hint = true WHERE id = $1", &[&conf], "conference end hint")
+            let ends = matches!(s.event_type.as_str(), "userLeft" | "fabricTerminated");
+            let body_len = i32::try_from(s.body_len).unwrap_or(i32::MAX);
+            let kind = s.kind.as_str();
+            let columns: [&(dyn ToSql + Sync); 13] = [
+                &s.app_id,
+                &s.uc_id,
+                &kind,
+                &s.event_type,
+                &s.user_id,
+                &s.remote_id,
+                &s.connection_id,
+                &s.timestamp_ms,
+                &s.received_at_ms,
+                &s.body,
+                &body_len,
+                &s.truncated,
+                &s.derived,
+            ];
+            match &s.conf_id {
+                // One statement, so a submission alone needs no explicit transaction: the
+                // conference upsert (as `conference_key`, and an end event asks the closer to
+                // look) feeds the insert.
+                Some(conf) => {
+                    let mut params = columns.to_vec();
+                    params.extend([&ends as &(dyn ToSql + Sync), conf]);
+                    execute(
+                        c,
+                        "WITH c AS (
+                             INSERT INTO conferences (app_id, conf_id, first_seen, last_seen, ended_hint)
+                             VALUES ($1, $15, $9, $9, $14)
+                             ON CONFLICT (app_id, conf_id) DO UPDATE SET
+                                 last_seen = GREATEST(conferences.last_seen, excluded.last_seen),
+                                 ended_hint = CASE WHEN conferences.closed_at IS NULL
+                                                   THEN conferences.ended_hint OR excluded.ended_hint ELSE true END,
+                                 closed_at = NULL
+                             RETURNING id)
+                         INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated, derived)
+                         SELECT $1, c.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM c",
+                        &params,
+                        "submission",
+                    )
                     .await?;
+                }
+                None => {
+                    execute(
+                        c,
+                        "INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated, derived)
+                         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        &columns,
+                        "submission",
+                    )
+                    .await?;
+                }
             }
         }
     }
