@@ -67,6 +67,8 @@ export interface Participant {
   sdkVersion: string | null;
   appVersion: string | null;
   joinedAt: number;
+  /** ISO 3166-1 alpha-2, when the server trusts a proxy's country header. */
+  country: string | null;
   endpoint: Record<string, unknown>;
 }
 

@@ -205,6 +205,12 @@ test('every page shows what the API says', { timeout: 180000 }, async (t) => {
       await page.locator('[data-testid=stream-charts] .uplot canvas').first().waitFor();
       assert.ok((await page.locator('[data-testid=stream-charts] .chart').count()) >= 4);
       assert.equal(await page.locator('.stream-row').count(), d.streams.length);
+      // Each participant's country where the (generated) proxy header gave one.
+      const osCells = await page.locator('[data-testid=participants] tbody tr td:nth-child(3)').allInnerTexts();
+      assert.deepEqual(
+        osCells.map((c) => c.split('\n')[1] ?? null),
+        d.participants.map((p) => p.country ?? null),
+      );
       await shot(page, 'conference-poor');
     });
 

@@ -471,7 +471,7 @@ export async function renderConference(view: HTMLElement, r: Route, ctx: Ctx): P
         'tr',
         h('td', h('strong', decodeID(p.userID)), h('div.muted.small', { title: p.deviceID }, `device ${p.deviceID.slice(0, 12)}${p.deviceID.length > 12 ? '…' : ''}`)),
         h('td', [p.browser?.name, p.browser?.version].filter(Boolean).join(' ') || '—'),
-        h('td', [p.os?.name, p.os?.version].filter(Boolean).join(' ') || '—'),
+        h('td', [p.os?.name, p.os?.version].filter(Boolean).join(' ') || '—', p.country ? h('div.muted.small', { title: 'Country, as the proxy in front reported it' }, p.country) : null),
         h('td', p.sdkVersion ?? '—', p.appVersion ? h('div.muted.small', `app ${p.appVersion}`) : null),
         h('td', { title: fullTime(p.joinedAt) }, dateTime(p.joinedAt, true)),
         h('td.num', scorePill(sm?.score)),
