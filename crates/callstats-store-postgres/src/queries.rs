@@ -157,20 +157,25 @@ pub(crate) async fn app_keys<C: GenericClient>(c: &C, app: AppId) -> Result<Vec<
 
 /// Finds or creates the conference row. The upsert locks the row until the transaction ends, so
 /// a closer on another node that compares `last_seen` waits for this write and then sees it.
-async fn conference_key<C: GenericClient>(c: &C, app: AppId, conf: &str, at: i64) -> Result<i64> {
-    let rows = query(
-        c,
-        "INSERT INTO conferences (app_id, conf_id, first_seen, last_seen) VALUES ($1, $2, $3, $3)
+/// The conference row a write belongs to, created or touched: `$1` app, `$2` conference ID,
+/// `$3` receive time, `$4` whether the write is an end event (user left, fabric terminated),
+/// which asks the closer to look now. One text for `conference_key` and for the submission
+/// insert that embeds it.
+macro_rules! conference_upsert {
+    () => {
+        "INSERT INTO conferences (app_id, conf_id, first_seen, last_seen, ended_hint) VALUES ($1, $2, $3, $3, $4)
          ON CONFLICT (app_id, conf_id) DO UPDATE SET last_seen = GREATEST(conferences.last_seen, excluded.last_seen),
              -- Data arriving after the close reopens the conference and asks the closer to look
              -- again soon, instead of in 30 s.
-             ended_hint = CASE WHEN conferences.closed_at IS NULL THEN conferences.ended_hint ELSE true END,
+             ended_hint = CASE WHEN conferences.closed_at IS NULL THEN conferences.ended_hint OR excluded.ended_hint
+                               ELSE true END,
              closed_at = NULL
-         RETURNING id",
-        &[&app, &conf, &at],
-        "conference",
-    )
-    .await?;
+         RETURNING id"
+    };
+}
+
+async fn conference_key<C: GenericClient>(c: &C, app: AppId, conf: &str, at: i64) -> Result<i64> {
+    let rows = query(c, conference_upsert!(), &[&app, &conf, &at, &false], "conference").await?;
     get(rows.first().ok_or_else(|| StoreError::Corrupt("conference upsert returned no row".into()))?, 0, "conference")
 }
 
@@ -237,24 +242,19 @@ pub(crate) async fn apply_write<C: GenericClient>(c: &C, w: &Write) -> Result<()
             ];
             match &s.conf_id {
                 // One statement, so a submission alone needs no explicit transaction: the
-                // conference upsert (as `conference_key`, and an end event asks the closer to
-                // look) feeds the insert.
+                // conference upsert feeds the insert.
                 Some(conf) => {
-                    let mut params = columns.to_vec();
-                    params.extend([&ends as &(dyn ToSql + Sync), conf]);
+                    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&s.app_id, conf, &s.received_at_ms, &ends];
+                    params.extend(&columns[1..]);
                     execute(
                         c,
-                        "WITH c AS (
-                             INSERT INTO conferences (app_id, conf_id, first_seen, last_seen, ended_hint)
-                             VALUES ($1, $15, $9, $9, $14)
-                             ON CONFLICT (app_id, conf_id) DO UPDATE SET
-                                 last_seen = GREATEST(conferences.last_seen, excluded.last_seen),
-                                 ended_hint = CASE WHEN conferences.closed_at IS NULL
-                                                   THEN conferences.ended_hint OR excluded.ended_hint ELSE true END,
-                                 closed_at = NULL
-                             RETURNING id)
-                         INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated, derived)
-                         SELECT $1, c.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM c",
+                        concat!(
+                            "WITH c AS (",
+                            conference_upsert!(),
+                            ")
+                             INSERT INTO submissions (app_id, conference, uc_id, kind, event_type, user_id, remote_id, connection_id, ts, received_at, body, body_len, truncated, derived)
+                             SELECT $1, c.id, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM c"
+                        ),
                         &params,
                         "submission",
                     )
@@ -801,10 +801,7 @@ pub(crate) async fn rollups<C: GenericClient>(
     to_day: i64,
     keys: RollupKeys<'_>,
 ) -> Result<Vec<DayRollup>> {
-    let (key, prefix) = match keys {
-        RollupKeys::Exact(k) => (k, false),
-        RollupKeys::Prefix(k) => (k, true),
-    };
+    let (key, prefix) = keys.as_query();
     // A current day with none of the keys still comes back (with no parts): it is known empty.
     let rows = query(
         c,
@@ -820,13 +817,7 @@ pub(crate) async fn rollups<C: GenericClient>(
     .await?;
     let rows = rows
         .iter()
-        .map(|r| {
-            let part = match (get(r, 2, "rollup")?, get(r, 3, "rollup")?) {
-                (Some(key), Some(partial)) => Some(RollupPart { key, partial }),
-                _ => None,
-            };
-            Ok((get(r, 0, "rollup")?, get(r, 1, "rollup")?, part))
-        })
+        .map(|r| Ok((get(r, 0, "rollup")?, get(r, 1, "rollup")?, get(r, 2, "rollup")?, get(r, 3, "rollup")?)))
         .collect::<Result<Vec<_>>>()?;
     Ok(DayRollup::group(rows))
 }

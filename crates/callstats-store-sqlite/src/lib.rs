@@ -200,10 +200,8 @@ impl Store for SqliteStore {
     }
 
     async fn rollups(&self, app: AppId, from_day: i64, to_day: i64, keys: RollupKeys<'_>) -> Result<Vec<DayRollup>> {
-        let (key, prefix) = match keys {
-            RollupKeys::Exact(k) => (k.to_owned(), false),
-            RollupKeys::Prefix(k) => (k.to_owned(), true),
-        };
+        let (key, prefix) = keys.as_query();
+        let key = key.to_owned();
         self.read(move |c| queries::rollups(c, app, from_day, to_day, &key, prefix)).await
     }
 

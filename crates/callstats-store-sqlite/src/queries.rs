@@ -693,13 +693,7 @@ pub(crate) fn rollups(
         )
         .map_err(db("rollups"))?;
     let rows = st
-        .query_map(params![app, from_day, to_day, key, prefix], |r| {
-            let part = match (r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?) {
-                (Some(key), Some(partial)) => Some(RollupPart { key, partial }),
-                _ => None,
-            };
-            Ok((r.get(0)?, r.get(1)?, part))
-        })
+        .query_map(params![app, from_day, to_day, key, prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .map_err(db("rollups"))?;
     Ok(DayRollup::group(rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db("rollups"))?))
 }

@@ -453,11 +453,12 @@ pub struct DayRollup {
 }
 
 impl DayRollup {
-    /// Groups query rows `(day, layout, part)`, ordered by day, into rollups; a day that has none
-    /// of the selected parts comes as one row without a part.
-    pub fn group(rows: impl IntoIterator<Item = (i64, i64, Option<RollupPart>)>) -> Vec<DayRollup> {
+    /// Groups query rows `(day, layout, key, partial)`, ordered by day, into rollups; a day that
+    /// has none of the selected parts comes as one row without a key and partial.
+    pub fn group(rows: impl IntoIterator<Item = (i64, i64, Option<String>, Option<String>)>) -> Vec<DayRollup> {
         let mut out: Vec<DayRollup> = Vec::new();
-        for (day, layout, part) in rows {
+        for (day, layout, key, partial) in rows {
+            let part = key.zip(partial).map(|(key, partial)| RollupPart { key, partial });
             match out.last_mut() {
                 Some(d) if d.day == day => d.parts.extend(part),
                 _ => out.push(DayRollup { day, layout, parts: part.into_iter().collect() }),
@@ -485,6 +486,16 @@ pub enum RollupKeys<'a> {
     Exact(&'a str),
     /// Every part whose key starts with this.
     Prefix(&'a str),
+}
+
+impl<'a> RollupKeys<'a> {
+    /// The key or prefix, and whether it is a prefix: the two parameters of the backends' query.
+    pub fn as_query(self) -> (&'a str, bool) {
+        match self {
+            RollupKeys::Exact(k) => (k, false),
+            RollupKeys::Prefix(k) => (k, true),
+        }
+    }
 }
 
 /// Milliseconds in a UTC day (no leap seconds in epoch time).
