@@ -67,23 +67,36 @@ impl Parts {
     }
 }
 
-/// The partials a summary is counted in.
-fn rollup_keys(r: &SummaryRecord) -> Vec<String> {
-    let mut keys = vec!["all".to_owned(), format!("users:{}", r.user_count)];
-    keys.extend(r.browsers.iter().map(|b| format!("browser:{}", b.to_ascii_lowercase())));
-    keys.extend(r.oses.iter().map(|o| format!("os:{}", o.to_ascii_lowercase())));
+/// The partials a conference is counted in, from its user count and facts.
+fn rollup_keys(user_count: u32, f: &ConferenceFacts) -> Vec<String> {
+    let mut keys = vec!["all".to_owned(), format!("users:{user_count}")];
+    keys.extend(f.browsers.iter().map(|b| browser_key(b)));
+    keys.extend(f.oses.iter().map(|o| os_key(o)));
     // "A participant on browser B and one on OS O", the pair filter's meaning (see `admits`):
     // every pair of the conference's browsers and OSes.
-    for b in &r.browsers {
-        keys.extend(r.oses.iter().map(|o| pair_key(b, o)));
+    for b in &f.browsers {
+        keys.extend(f.oses.iter().map(|o| pair_key(b, o)));
     }
+    keys.extend(f.countries.iter().map(|c| country_key(c)));
     keys.sort();
     keys.dedup();
     keys
 }
 
+fn browser_key(browser: &str) -> String {
+    format!("browser:{}", browser.to_ascii_lowercase())
+}
+
+fn os_key(os: &str) -> String {
+    format!("os:{}", os.to_ascii_lowercase())
+}
+
 fn pair_key(browser: &str, os: &str) -> String {
-    format!("browser:{}|os:{}", browser.to_ascii_lowercase(), os.to_ascii_lowercase())
+    format!("{}|{}", browser_key(browser), os_key(os))
+}
+
+fn country_key(country: &str) -> String {
+    format!("country:{}", country.to_ascii_lowercase())
 }
 
 /// A day's partials by key.
@@ -103,12 +116,12 @@ impl AggregateFilter {
         let users = self.min_users.is_some() || self.max_users.is_some();
         if let Some(c) = &self.country {
             let alone = self.browser.is_none() && self.os.is_none() && !users;
-            return alone.then(|| Parts::Key(format!("country:{}", c.to_ascii_lowercase())));
+            return alone.then(|| Parts::Key(country_key(c)));
         }
         match (&self.browser, &self.os, users) {
             (None, None, false) => Some(Parts::Key("all".into())),
-            (Some(b), None, false) => Some(Parts::Key(format!("browser:{}", b.to_ascii_lowercase()))),
-            (None, Some(o), false) => Some(Parts::Key(format!("os:{}", o.to_ascii_lowercase()))),
+            (Some(b), None, false) => Some(Parts::Key(browser_key(b))),
+            (None, Some(o), false) => Some(Parts::Key(os_key(o))),
             (Some(b), Some(o), false) => Some(Parts::Key(pair_key(b, o))),
             (None, None, true) => Some(Parts::Users(self.min_users.unwrap_or(0), self.max_users.unwrap_or(u32::MAX))),
             _ => None,
@@ -185,10 +198,9 @@ fn day_parts(records: Vec<SummaryRecord>) -> DayParts {
     let mut parts = DayParts::new();
     parts.entry("all".into()).or_default();
     for r in records {
-        let mut keys = rollup_keys(&r);
+        let users = r.user_count;
         let f = facts(r);
-        keys.extend(f.countries.iter().map(|c| format!("country:{}", c.to_ascii_lowercase())));
-        for k in keys {
+        for k in rollup_keys(users, &f) {
             parts.entry(k).or_default().add(&f);
         }
     }
@@ -280,20 +292,15 @@ impl Ingest {
     }
 
     /// Runs `refresh_rollups` every `every` until the process ends, one node at a time (see
-    /// `claim_periodic`); failures are logged and retried on the next turn (the overview builds
+    /// `my_turn`); failures are logged and retried on the next turn (the overview builds
     /// what is missing meanwhile).
     pub async fn run_rollup_keeper(self: std::sync::Arc<Self>, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match self.claim_periodic("rollups", every).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::error!(error = %e, "claiming the rollup pass failed");
-                    continue;
-                }
+            if !self.my_turn("rollups", every).await {
+                continue;
             }
             match self.refresh_rollups().await {
                 Ok(0) => {}

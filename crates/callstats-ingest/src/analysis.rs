@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use callstats_analytics::conference::{
-    CloseReason, ConferenceSummary, FabricInput, IDLE_CLOSE_MS, Lifecycle, ParticipantInput, StreamInput, summarize,
+    CloseReason, ConferenceSummary, FabricInput, IDLE_CLOSE_MS, Lifecycle, ParticipantInput, ParticipantSummary,
+    StreamInput, summarize,
 };
 use callstats_analytics::fabric::{FabricSignal, FabricView};
 use callstats_analytics::quality::{Direction, MediaKind};
@@ -84,10 +85,7 @@ fn body_json(s: &StoredSubmission) -> Option<Value> {
 }
 
 fn snapshots_of(s: &StoredSubmission) -> Vec<StreamSnapshot> {
-    if let Some(d) = &s.submission.derived
-        && let Ok(text) = codec::unpack_text(d)
-        && let Ok(snaps) = serde_json::from_str(&text)
-    {
+    if let Some(snaps) = s.submission.derived.as_deref().and_then(crate::normalise::unpack) {
         return snaps;
     }
     body_json(s).map(|b| crate::normalise::snapshots(&b["stats"])).unwrap_or_default()
@@ -369,16 +367,16 @@ impl Ingest {
     }
 }
 
+/// The participants' distinct values of one field, sorted.
+fn distinct(s: &ConferenceSummary, field: impl Fn(&ParticipantSummary) -> Option<&String>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&String> = s.participants.iter().filter_map(field).collect();
+    set.into_iter().cloned().collect()
+}
+
 fn summary_record(app: AppId, conf: &str, now: i64, s: &ConferenceSummary) -> SummaryRecord {
-    let mut browsers: Vec<String> = s.participants.iter().filter_map(|p| p.browser.clone()).collect();
-    browsers.sort();
-    browsers.dedup();
-    let mut oses: Vec<String> = s.participants.iter().filter_map(|p| p.os.clone()).collect();
-    oses.sort();
-    oses.dedup();
-    let mut countries: Vec<&str> = s.participants.iter().filter_map(|p| p.country.as_deref()).collect();
-    countries.sort();
-    countries.dedup();
+    let browsers = distinct(s, |p| p.browser.as_ref());
+    let oses = distinct(s, |p| p.os.as_ref());
+    let countries = distinct(s, |p| p.country.as_ref());
     SummaryRecord {
         app_id: app,
         conf_id: conf.to_owned(),

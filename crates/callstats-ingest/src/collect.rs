@@ -348,7 +348,7 @@ impl Ingest {
         let mut parsed = if route.category == Category::Stats && self.analytics {
             let (parsed, reports) = envelope::parse_stats_with_reports(body, route.kinds, route.path)?;
             let snaps = crate::normalise::extract(&reports);
-            derived = Some(codec::pack_text(&serde_json::to_string(&snaps).expect("snapshots serialise")));
+            derived = Some(crate::normalise::pack(&snaps));
             parsed
         } else {
             envelope::parse(body, route.kinds, route.category, route.path)?
@@ -415,7 +415,7 @@ impl Ingest {
         };
         let mut sub = self.submission(place, SubmissionKind::Stats, &envelope, &raw, false);
         sub.received_at_ms = received_at;
-        sub.derived = Some(codec::pack_text(&serde_json::to_string(&snaps).expect("snapshots serialise")));
+        sub.derived = Some(crate::normalise::pack(&snaps));
         self.compact_bases.put(uc, &keyframe.connection_id, keyframe.seq, streams);
         let mut writes = vec![Write::Submission(sub)];
         writes.extend(crate::progress::step_of("stats").and_then(|s| self.note_step(place.app, s)));

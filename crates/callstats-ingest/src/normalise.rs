@@ -14,6 +14,7 @@ use callstats_analytics::quality::{Direction, MediaKind};
 use callstats_analytics::streams::StreamSnapshot;
 use callstats_protocol::compact::CompactStream;
 use callstats_protocol::stats::{Report, parse_reports};
+use callstats_store::codec;
 use serde_json::Value;
 
 fn media(r: &Report<'_>) -> Option<MediaKind> {
@@ -22,6 +23,16 @@ fn media(r: &Report<'_>) -> Option<MediaKind> {
         "video" => Some(MediaKind::Video),
         _ => None,
     }
+}
+
+/// Snapshots as stored beside their body (see `Submission::derived`).
+pub fn pack(snaps: &[StreamSnapshot]) -> Vec<u8> {
+    codec::pack_text(&serde_json::to_string(snaps).expect("snapshots serialise"))
+}
+
+/// Snapshots stored by [`pack`] (or, in older rows, as plain JSON); `None` when unreadable.
+pub fn unpack(stored: &[u8]) -> Option<Vec<StreamSnapshot>> {
+    serde_json::from_str(&codec::unpack_text(stored).ok()?).ok()
 }
 
 /// Extracts every RTP stream from the JSON text of a `stats` member.

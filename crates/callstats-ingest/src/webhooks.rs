@@ -166,16 +166,22 @@ impl Ingest {
         Ok(total)
     }
 
-    /// Takes the periodic job `name`, run every `every` by each node, for this node's turn: the
-    /// lease ends a second before the next tick, so whichever node ticks first after it runs
-    /// the job, and the others skip that turn.
-    pub(crate) async fn claim_periodic(&self, name: &str, every: Duration) -> Result<bool, IngestError> {
+    /// Whether this node runs the periodic job `name` (ticking every `every` on each node) this
+    /// turn: the lease ends a second before the next tick, so whichever node ticks first after
+    /// it runs the job, and the others skip that turn. A failure to ask is logged and means no.
+    pub(crate) async fn my_turn(&self, name: &str, every: Duration) -> bool {
         let lease = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).saturating_sub(1000).max(1000);
-        Ok(self.store.claim_job(name, self.now_ms(), lease).await?)
+        match self.store.claim_job(name, self.now_ms(), lease).await {
+            Ok(mine) => mine,
+            Err(e) => {
+                tracing::error!(error = %e, "claiming the {name} pass failed");
+                false
+            }
+        }
     }
 
     /// Runs webhook delivery every `deliver_every` and retention every `retain_every` (one node
-    /// at a time, see `claim_periodic`).
+    /// at a time, see `my_turn`).
     pub async fn run_background(self: std::sync::Arc<Self>, deliver_every: Duration, retain_every: Duration) {
         let mut deliver = tokio::time::interval(deliver_every);
         let mut retain = tokio::time::interval(retain_every);
@@ -189,14 +195,10 @@ impl Ingest {
                     }
                 }
                 _ = retain.tick() => {
-                    match self.claim_periodic("retention", retain_every).await {
-                        Ok(true) => {
-                            if let Err(e) = self.apply_retention().await {
-                                tracing::error!(error = %e, "retention pass failed");
-                            }
-                        }
-                        Ok(false) => {}
-                        Err(e) => tracing::error!(error = %e, "claiming the retention pass failed"),
+                    if self.my_turn("retention", retain_every).await
+                        && let Err(e) = self.apply_retention().await
+                    {
+                        tracing::error!(error = %e, "retention pass failed");
                     }
                 }
             }

@@ -2,6 +2,8 @@
 //! fivefold at level 1 in tens of microseconds, which keeps the ingest path cheap while the
 //! database stays small enough to hold weeks of raw samples for re-analysis.
 
+use std::borrow::Cow;
+
 /// The zstd level: the fastest that still gives most of the ratio on JSON.
 const LEVEL: i32 = 1;
 
@@ -42,19 +44,14 @@ pub fn pack_text(json: &str) -> Vec<u8> {
 }
 
 /// Reads what [`pack_text`] stored, or JSON text stored as it was by earlier versions.
-pub fn unpack_text(stored: &[u8]) -> crate::Result<std::borrow::Cow<'_, str>> {
-    let bytes = if stored.starts_with(&ZSTD_MAGIC) {
-        std::borrow::Cow::Owned(
-            zstd::stream::decode_all(stored).map_err(|e| crate::StoreError::Corrupt(format!("packed text: {e}")))?,
-        )
-    } else {
-        std::borrow::Cow::Borrowed(stored)
-    };
-    match bytes {
-        std::borrow::Cow::Borrowed(b) => std::str::from_utf8(b).map(std::borrow::Cow::Borrowed),
-        std::borrow::Cow::Owned(v) => String::from_utf8(v).map(std::borrow::Cow::Owned).map_err(|e| e.utf8_error()),
+pub fn unpack_text(stored: &[u8]) -> crate::Result<Cow<'_, str>> {
+    let not_utf8 = |e: std::str::Utf8Error| crate::StoreError::Corrupt(format!("packed text is not UTF-8: {e}"));
+    if !stored.starts_with(&ZSTD_MAGIC) {
+        return std::str::from_utf8(stored).map(Cow::Borrowed).map_err(not_utf8);
     }
-    .map_err(|e| crate::StoreError::Corrupt(format!("packed text is not UTF-8: {e}")))
+    let bytes =
+        zstd::stream::decode_all(stored).map_err(|e| crate::StoreError::Corrupt(format!("packed text: {e}")))?;
+    String::from_utf8(bytes).map(Cow::Owned).map_err(|e| not_utf8(e.utf8_error()))
 }
 
 #[cfg(test)]
