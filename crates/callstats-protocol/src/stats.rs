@@ -8,6 +8,28 @@ use std::borrow::Cow;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+/// The visitor methods of a lenient member for the JSON types it does not take: each reads as
+/// `$absent`, and arrays and objects are skipped through.
+macro_rules! absent_otherwise {
+    ($absent:expr; $($kind:ident)*) => { $(absent_otherwise!(@$kind $absent);)* };
+    (@f64 $a:expr) => { fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> { Ok($a) } };
+    (@i64 $a:expr) => { fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> { Ok($a) } };
+    (@u64 $a:expr) => { fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> { Ok($a) } };
+    (@bool $a:expr) => { fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> { Ok($a) } };
+    (@str $a:expr) => { fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> { Ok($a) } };
+    (@unit $a:expr) => { fn visit_unit<E>(self) -> Result<Self::Value, E> { Ok($a) } };
+    (@seq $a:expr) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            skip_seq(seq).map(|()| $a)
+        }
+    };
+    (@map $a:expr) => {
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            skip_map(map).map(|()| $a)
+        }
+    };
+}
+
 /// A number, or a number in a string (legacy reports); anything else reads as absent. A visitor
 /// rather than an untagged enum, which would buffer every value first.
 fn num_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -29,24 +51,13 @@ fn num_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Erro
         fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
             Ok(v.trim().parse().ok())
         }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
         fn visit_none<E>(self) -> Result<Self::Value, E> {
             Ok(None)
         }
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_any(V)
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            skip_seq(seq).map(|()| None)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            skip_map(map).map(|()| None)
-        }
+        absent_otherwise!(None; bool unit seq map);
     }
     d.deserialize_any(V)
 }
@@ -147,27 +158,7 @@ impl<'de> Deserialize<'de> for Text<'de> {
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(Text(Some(Cow::Owned(v.to_owned()))))
             }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq).map(|()| Text(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                skip_map(map).map(|()| Text(None))
-            }
+            absent_otherwise!(Text(None); f64 i64 u64 bool unit seq map);
         }
         d.deserialize_any(V)
     }
@@ -187,27 +178,7 @@ impl<'de> Deserialize<'de> for Flag {
             fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
                 Ok(Flag(Some(v)))
             }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Flag(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Flag(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Flag(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Flag(None))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Flag(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq).map(|()| Flag(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                skip_map(map).map(|()| Flag(None))
-            }
+            absent_otherwise!(Flag(None); str f64 i64 u64 unit seq map);
         }
         d.deserialize_any(V)
     }
@@ -302,27 +273,7 @@ impl<'de> Visitor<'de> for Push<'_, 'de> {
         let last = self.0.last_mut().expect("just pushed");
         read_report(map, last)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        skip_seq(seq)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
+    absent_otherwise!((); seq str f64 i64 u64 bool unit);
 }
 
 impl<'de> Deserialize<'de> for Reports<'de> {
