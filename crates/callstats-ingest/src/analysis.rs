@@ -350,7 +350,7 @@ impl Ingest {
 /// How long a node holds a due conference while it summarises it: far longer than a summary
 /// takes, and short enough that a node dying mid-close delays that conference by a minute at
 /// most.
-const CLOSE_LEASE_MS: i64 = 60_000;
+pub(crate) const CLOSE_LEASE_MS: i64 = 60_000;
 
 impl Ingest {
     /// Runs `close_due` every `every` until the process ends. Failures are logged and retried

@@ -186,10 +186,11 @@ impl Ingest {
         self.check_size(body)?;
         let app = self.authorize(caller, app_segment).await?;
         let country = caller.country.and_then(crate::country_code);
-        self.join_at(app.id, conf, body, self.now_ms(), country).await
+        self.join_at(app.id, conf, body, self.now_ms(), country, None).await
     }
 
-    /// User joined for an already authorised app, received at `received_at` (epoch ms).
+    /// User joined for an already authorised app, received at `received_at` (epoch ms); with
+    /// `hold_until`, the conference is held from the closer until then, in the same write.
     pub(crate) async fn join_at(
         &self,
         app_id: AppId,
@@ -197,6 +198,7 @@ impl Ingest {
         body: &[u8],
         received_at: i64,
         country: Option<String>,
+        hold_until: Option<i64>,
     ) -> Result<String, IngestError> {
         let parsed =
             envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
@@ -226,6 +228,7 @@ impl Ingest {
         sub.received_at_ms = participant.received_at;
         let mut writes = vec![Write::Join(participant), Write::Submission(sub)];
         writes.extend(self.note_step(app_id, "fabricAdded"));
+        writes.extend(hold_until.map(|until_ms| Write::Hold { app_id, conf_id: conf.to_owned(), until_ms }));
         self.store.write(writes).await?;
         self.directory.remember_participant(&uc_id, app_id, conf);
         tracing::debug!(app.id = app_id, conf.id = conf, uc.id = %uc_id, "user joined");

@@ -2,6 +2,12 @@
 //! or replaying captured traffic. Records are applied through the same validation and storage
 //! path as live requests, with their original receive time, but without access tokens (the CLI
 //! that imports has the database already).
+//!
+//! Receive times from the past make a conference look idle from its first record, so a server
+//! running on the same database would close it half-imported (and send its webhook). The
+//! importer therefore holds every conference it writes from the closer, with the closer's own
+//! lease, renewed while it writes and handed back by [`Importer::finish`]; an importer that dies
+//! leaves a hold that runs out within a minute.
 
 use std::collections::HashMap;
 
@@ -9,7 +15,9 @@ use callstats_store::AppId;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::analysis::CLOSE_LEASE_MS;
 use crate::{Ingest, IngestError};
+use callstats_store::Write;
 
 /// One recorded request.
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +57,8 @@ pub struct Importer<'a> {
     joined: HashMap<(String, String), String>,
     /// recorded ucID → new ucID.
     ucids: HashMap<String, String>,
+    /// Conferences held from the closer → until when (service clock, epoch ms).
+    held: HashMap<String, i64>,
 }
 
 fn decode(segment: &str) -> String {
@@ -58,7 +68,7 @@ fn decode(segment: &str) -> String {
 impl<'a> Importer<'a> {
     /// An importer into `app`.
     pub fn new(ingest: &'a Ingest, app: AppId) -> Self {
-        Importer { ingest, app, joined: HashMap::new(), ucids: HashMap::new() }
+        Importer { ingest, app, joined: HashMap::new(), ucids: HashMap::new(), held: HashMap::new() }
     }
 
     /// Imports one record.
@@ -77,7 +87,11 @@ impl<'a> Importer<'a> {
         let user = rec.body.get("localID").and_then(Value::as_str).unwrap_or_default().to_owned();
         if parts.len() == 5 {
             let country = rec.country.as_deref().and_then(crate::country_code);
-            let uc = self.ingest.join_at(self.app, &conf, &body, at, country).await?;
+            let hold = self.renewal(&conf);
+            let uc = self.ingest.join_at(self.app, &conf, &body, at, country, hold).await?;
+            if let Some(until) = hold {
+                self.held.insert(conf.clone(), until);
+            }
             self.joined.insert((conf, user), uc.clone());
             return Ok(Imported::Joined(uc));
         }
@@ -92,8 +106,31 @@ impl<'a> Importer<'a> {
                 uc
             }
         };
+        if let Some(until_ms) = self.renewal(&conf) {
+            let hold = Write::Hold { app_id: self.app, conf_id: conf.clone(), until_ms };
+            self.ingest.store.write(vec![hold]).await?;
+            self.held.insert(conf.clone(), until_ms);
+        }
         let route = parts[6..].join("/");
         self.ingest.accept_at(self.app, &conf, &uc, &route, &body, at).await?;
         Ok(Imported::Stored)
+    }
+
+    /// Until when to hold `conf` if its hold is missing or half gone, else `None`.
+    fn renewal(&self, conf: &str) -> Option<i64> {
+        let now = self.ingest.now_ms();
+        match self.held.get(conf) {
+            Some(until) if until - now > CLOSE_LEASE_MS / 2 => None,
+            _ => Some(now + CLOSE_LEASE_MS),
+        }
+    }
+
+    /// Hands the conferences written back to the closer, which closes each as it would have
+    /// live: at once if everyone left, else 30 s after its last measurement.
+    pub async fn finish(self) -> Result<(), IngestError> {
+        for conf in self.held.keys() {
+            self.ingest.store.release_conference(self.app, conf).await?;
+        }
+        Ok(())
     }
 }

@@ -90,9 +90,9 @@ impl PostgresStore {
 
     async fn write_once(&self, batch: &[Write]) -> Result<()> {
         let mut client = self.client().await?;
-        // A submission or an activity count alone is one statement, atomic by itself: one round
+        // A submission, an activity count or a hold alone is one statement, atomic by itself: one round
         // trip instead of four with BEGIN and COMMIT (most requests are one stats submission).
-        if let [w @ (Write::Submission(_) | Write::Activity { .. })] = batch {
+        if let [w @ (Write::Submission(_) | Write::Activity { .. } | Write::Hold { .. })] = batch {
             return queries::apply_write(&client, w).await;
         }
         let tx = client.transaction().await.map_err(db("begin write"))?;

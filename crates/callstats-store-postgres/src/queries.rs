@@ -221,6 +221,15 @@ pub(crate) async fn apply_write<C: GenericClient>(c: &C, w: &Write) -> Result<()
             )
             .await?;
         }
+        Write::Hold { app_id, conf_id, until_ms } => {
+            execute(
+                c,
+                "UPDATE conferences SET close_lease_until = GREATEST(close_lease_until, $3) WHERE app_id = $1 AND conf_id = $2",
+                &[app_id, conf_id, until_ms],
+                "hold conference",
+            )
+            .await?;
+        }
         Write::Submission(s) => {
             let ends = matches!(s.event_type.as_str(), "userLeft" | "fabricTerminated");
             let body_len = i32::try_from(s.body_len).unwrap_or(i32::MAX);

@@ -6,8 +6,8 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use callstats_store::{
-    App, AppSettings, DayRollup, DeliveryAttempt, Participant, RollupKeys, RollupPart, Store, StoreError, Submission,
-    SubmissionKind, SubmissionQuery, SummaryRecord, Write, codec,
+    App, AppSettings, DayRollup, DeliveryAttempt, DueConference, Participant, RollupKeys, RollupPart, Store,
+    StoreError, Submission, SubmissionKind, SubmissionQuery, SummaryRecord, Write, codec,
 };
 use callstats_store_postgres::PostgresStore;
 use callstats_store_sqlite::SqliteStore;
@@ -73,6 +73,7 @@ both!(
     writes_read_back_in_arrival_order,
     close_is_compare_and_set_and_happens_once,
     due_conferences_are_leased_to_one_claimer,
+    a_held_conference_is_not_claimed_until_released,
     a_periodic_job_goes_to_one_node_per_lease,
     two_nodes_closing_together_close_once,
     deliveries_are_leased_to_one_claimer,
@@ -232,6 +233,23 @@ async fn due_conferences_are_leased_to_one_claimer(b: Backend) {
     let again = n1.claim_due_conferences(5000, 7000, 60_000, 50).await.expect("claim");
     assert_eq!(again.iter().map(|d| d.conf_id.as_str()).collect::<Vec<_>>(), ["c3"]);
     assert_eq!(n1.claim_due_conferences(5000, 66_000, 60_000, 50).await.expect("claim after expiry").len(), 29);
+}
+
+async fn a_held_conference_is_not_claimed_until_released(b: Backend) {
+    let s = b.node().await;
+    let hold = |conf: &str, until_ms| Write::Hold { app_id: APP, conf_id: conf.into(), until_ms };
+    // Held in the batch that creates it: no claim ever sees it unheld.
+    s.write(vec![join("held", "u1", 1000), hold("held", 70_000)]).await.expect("write");
+    s.write(vec![join("free", "u2", 1000)]).await.expect("write");
+    let names = |due: Vec<DueConference>| due.into_iter().map(|d| d.conf_id).collect::<Vec<_>>();
+    assert_eq!(names(s.claim_due_conferences(5000, 6000, 1000, 10).await.expect("claim")), ["free"]);
+    // A shorter hold does not shorten a longer one; a hold of an unknown conference creates nothing.
+    s.write(vec![hold("held", 20_000), hold("unknown", 90_000)]).await.expect("hold");
+    assert!(s.claim_due_conferences(5000, 69_999, 1000, 10).await.expect("claim").iter().all(|d| d.conf_id != "held"));
+    assert!(s.conference(APP, "unknown").await.expect("read").is_none());
+    // Released, it is due at once.
+    s.release_conference(APP, "held").await.expect("release");
+    assert_eq!(names(s.claim_due_conferences(5000, 7000, 1000, 10).await.expect("claim")), ["held"]);
 }
 
 async fn a_periodic_job_goes_to_one_node_per_lease(b: Backend) {

@@ -185,6 +185,13 @@ pub(crate) fn apply_write(c: &Connection, w: &Write, cache: &mut HashMap<(AppId,
             .and_then(|mut st| st.execute(params![app_id, step, at_ms, count]))
             .map_err(db("activity"))?;
         }
+        Write::Hold { app_id, conf_id, until_ms } => {
+            c.prepare_cached(
+                "UPDATE conferences SET close_lease_until = max(close_lease_until, ?3) WHERE app_id = ?1 AND conf_id = ?2",
+            )
+            .and_then(|mut st| st.execute(params![app_id, conf_id, until_ms]))
+            .map_err(db("hold conference"))?;
+        }
         Write::Submission(s) => {
             let conf = match &s.conf_id {
                 Some(conf) => Some(conference_key(c, s.app_id, conf, s.received_at_ms, cache)?),

@@ -229,6 +229,19 @@ pub enum Write {
         /// How many times since the last record.
         count: u32,
     },
+    /// Keeps the closer off an existing conference until `until_ms` (a longer hold already in
+    /// place stays). An import writes a conference's past, whose receive times are long gone,
+    /// so the conference looks idle from its first record: the importer holds it while it
+    /// writes, in the same batch as the join, and [`crate::Store::release_conference`] lets it
+    /// go.
+    Hold {
+        /// App.
+        app_id: AppId,
+        /// Conference.
+        conf_id: String,
+        /// Epoch ms.
+        until_ms: i64,
+    },
 }
 
 /// When an integration step was first and last seen.

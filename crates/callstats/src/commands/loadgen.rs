@@ -100,6 +100,7 @@ pub async fn import(db: &DatabaseArgs, args: ImportArgs) -> anyhow::Result<()> {
             }
         }
     }
+    importer.finish().await.context("handing the conferences to the closer")?;
     let closed = close_all(&ingest).await?;
     println!("imported {stored}, skipped {skipped}, refused {failed}; closed {closed} conference(s)");
     if failed > 0 {
@@ -148,6 +149,7 @@ pub async fn generate(ingest: Arc<Ingest>, args: &HistoryArgs) -> anyhow::Result
                 for r in &recs {
                     importer.import(r).await.with_context(|| format!("worker {worker}: {}", r.path))?;
                 }
+                importer.finish().await.context("handing the conference to the closer")?;
                 records += recs.len() as u64;
             }
         }));
@@ -412,16 +414,22 @@ mod tests {
     use super::*;
     use crate::database::DatabaseArgs;
 
+    /// A service on a new SQLite file, with one app.
+    async fn fresh() -> (tempfile::TempDir, Arc<Ingest>, callstats_store::AppId) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db =
+            DatabaseArgs { database: format!("sqlite://{}", dir.path().join("c.db").display()), server_key_file: None };
+        let ingest = crate::commands::ingest(&db).expect("open");
+        let app = ingest.create_app("generated").await.expect("app").0.id;
+        (dir, ingest, app)
+    }
+
     /// The overview over generated days: assembled from day rollups it must equal a full scan
     /// (a participant filter that admits everyone forces the scan), before the rollups exist,
     /// once they are used, and after more conferences close on days already rolled up.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn day_rollups_give_the_figures_of_a_full_scan() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db =
-            DatabaseArgs { database: format!("sqlite://{}", dir.path().join("c.db").display()), server_key_file: None };
-        let ingest = crate::commands::ingest(&db).expect("open");
-        let app = ingest.create_app("rollups").await.expect("app").0.id;
+        let (_dir, ingest, app) = fresh().await;
         let history = |conferences, seed| HistoryArgs { app, conferences, days: 6, samples: 3, seed, parallel: 4 };
         generate(ingest.clone(), &history(150, 3)).await.expect("history");
 
@@ -488,5 +496,30 @@ mod tests {
         assert!(ingest.refresh_rollups().await.expect("refresh") > 0);
         assert_eq!(ingest.refresh_rollups().await.expect("refresh"), 0);
         check_all(|days| days == 6).await;
+    }
+
+    /// A server sharing the database runs its closer while an import writes a conference whose
+    /// receive times are a day old: the conference is not closed half-written, and once the
+    /// importer hands it over it closes with every participant.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_conference_being_imported_is_not_closed_half_written() {
+        let (_dir, ingest, app) = fresh().await;
+        let mut rng = StdRng::seed_from_u64(5);
+        let records = conference(&mut rng, 0, ingest.now_ms() - 86_400_000, 4);
+        let users = records.iter().filter(|r| r.body["eventType"] == "userJoined").count();
+        assert!(users >= 2 && records.len() > users * 3, "a whole conference: {} records", records.len());
+        let mut importer = Importer::new(&ingest, app);
+        for r in &records {
+            importer.import(r).await.expect("import");
+            assert_eq!(ingest.close_due().await.expect("close").len(), 0, "closed during the import, after {}", r.path);
+        }
+        importer.finish().await.expect("finish");
+        let closed = ingest.close_due().await.expect("close");
+        let [(closed_app, conf)] = &closed[..] else { panic!("one conference closes: {closed:?}") };
+        assert_eq!(*closed_app, app);
+        let detail = ingest.conference_detail(app, conf).await.expect("detail");
+        assert_eq!(detail.status, "closed");
+        assert_eq!(detail.participants.len(), users);
+        assert_eq!(detail.summary["userCount"], users);
     }
 }
