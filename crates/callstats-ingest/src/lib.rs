@@ -9,6 +9,7 @@ mod collect;
 mod directory;
 pub mod import;
 pub mod normalise;
+mod packed;
 pub mod progress;
 pub mod read;
 pub mod secrets;

@@ -25,14 +25,15 @@ fn media(r: &Report<'_>) -> Option<MediaKind> {
     }
 }
 
-/// Snapshots as stored beside their body (see `Submission::derived`).
+/// Snapshots as stored beside their body (see `Submission::derived` and `crate::packed`).
 pub fn pack(snaps: &[StreamSnapshot]) -> Vec<u8> {
-    codec::pack_text(&serde_json::to_string(snaps).expect("snapshots serialise"))
+    crate::packed::encode(snaps)
 }
 
-/// Snapshots stored by [`pack`] (or, in older rows, as plain JSON); `None` when unreadable.
+/// Snapshots stored by [`pack`], or by earlier versions as JSON text or zstd-packed JSON;
+/// `None` when unreadable.
 pub fn unpack(stored: &[u8]) -> Option<Vec<StreamSnapshot>> {
-    serde_json::from_str(&codec::unpack_text(stored).ok()?).ok()
+    crate::packed::decode(stored).or_else(|| serde_json::from_str(&codec::unpack_text(stored).ok()?).ok())
 }
 
 /// Extracts every RTP stream from the JSON text of a `stats` member.
@@ -262,6 +263,20 @@ mod tests {
             }
         }
         assert_eq!(intervals, 4);
+    }
+
+    /// The stored form of a real submission's snapshots reads back as they were, and is smaller
+    /// than the zstd-packed JSON that earlier versions stored (which still reads).
+    #[test]
+    fn stored_snapshots_of_a_real_submission_round_trip_smaller_than_packed_json() {
+        let snaps = snapshots(&fixture("POST_stats_v1_apps_appID_conferences_confID_ucID_stats__stats__largest.json"));
+        let stored = pack(&snaps);
+        assert_eq!(unpack(&stored).as_deref(), Some(&snaps[..]));
+        let json = serde_json::to_string(&snaps).expect("json");
+        let old = codec::pack_text(&json);
+        assert_eq!(unpack(&old).as_deref(), Some(&snaps[..]));
+        assert_eq!(unpack(json.as_bytes()).as_deref(), Some(&snaps[..]));
+        assert!(stored.len() < old.len(), "{} bytes stored, {} as zstd-packed JSON", stored.len(), old.len());
     }
 
     #[test]

@@ -36,9 +36,9 @@ pub fn decompress(stored: &[u8], len: usize) -> crate::Result<Vec<u8>> {
 /// The four bytes every zstd frame starts with; JSON text never does.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// Packs JSON kept beside a body (a stats body's stream snapshots) for storage: zstd too. The
-/// snapshots of a callstats-js body are 1.2 KB of JSON and 0.4 KB packed, and the bytes of each
-/// stored row are what the single database writer pays for (`callstats bench ingest --versus`).
+/// Packs JSON text for storage: zstd too. Stream snapshots were stored this way before they had
+/// a binary form of their own (`callstats_ingest::packed`); such rows still read through
+/// [`unpack_text`].
 pub fn pack_text(json: &str) -> Vec<u8> {
     compress(json.as_bytes())
 }

@@ -196,9 +196,9 @@ pub struct Submission {
     pub body_len: u32,
     /// Whether the body was cut to the size limit before storing (application logs).
     pub truncated: bool,
-    /// What ingest derived from the body for analysis (stream snapshots of a stats body): JSON,
-    /// packed by [`crate::codec::pack_text`]. Rows written before packing hold the JSON itself;
-    /// [`crate::codec::unpack_text`] reads both.
+    /// What ingest derived from the body for analysis (stream snapshots of a stats body), in a
+    /// form the ingest layer chooses and reads back (`callstats_ingest::normalise::unpack`,
+    /// which also reads the JSON text and zstd-packed JSON of older rows). Opaque here.
     pub derived: Option<Vec<u8>>,
 }
 

@@ -37,6 +37,16 @@ pub enum BenchCommand {
     Ingest(IngestArgs),
     /// Server time of the dashboard's API requests with a large history stored.
     Pages(super::bench_pages::PagesArgs),
+    /// Time and size of a stats body's stored stream snapshots, in the stored format and in the
+    /// zstd-packed JSON of earlier versions, side by side (one thread, no I/O).
+    Snapshots(SnapshotsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {
+    /// Repetitions of each operation.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub iterations: u32,
 }
 
 #[derive(Debug, Args)]
@@ -83,7 +93,54 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(args).await,
         BenchCommand::Pages(args) => super::bench_pages::pages(args).await,
+        BenchCommand::Snapshots(args) => snapshots(&args),
     }
+}
+
+/// Median µs of `f` over `n` runs, in batches of 100 so the clock's cost stays out.
+fn median_micros<T>(n: u32, mut f: impl FnMut() -> T) -> f64 {
+    let mut batches: Vec<f64> = (0..n.div_ceil(100))
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..100 {
+                std::hint::black_box(f());
+            }
+            t.elapsed().as_secs_f64() * 1e6 / 100.0
+        })
+        .collect();
+    batches.sort_by(f64::total_cmp);
+    batches[batches.len() / 2]
+}
+
+fn snapshots(args: &SnapshotsArgs) -> anyhow::Result<()> {
+    use callstats_ingest::normalise;
+    use callstats_store::codec;
+    let fixture: Value = serde_json::from_str(STATS_FIXTURE)?;
+    let stats = fixture["body_json"]["stats"].to_string();
+    let snaps = normalise::snapshots_from_json(&stats);
+    let json_zstd = |s: &[_]| codec::pack_text(&serde_json::to_string(s).expect("snapshots serialise"));
+    let (stored, old) = (normalise::pack(&snaps), json_zstd(&snaps));
+    anyhow::ensure!(normalise::unpack(&stored).as_deref() == Some(&snaps[..]), "the stored form does not round-trip");
+    let n = args.iterations;
+    let extract = median_micros(n, || normalise::snapshots_from_json(&stats));
+    let (pack, pack_old) = (median_micros(n, || normalise::pack(&snaps)), median_micros(n, || json_zstd(&snaps)));
+    let (unpack, unpack_old) =
+        (median_micros(n, || normalise::unpack(&stored)), median_micros(n, || normalise::unpack(&old)));
+    println!(
+        "{} streams from a callstats-js stats body of {} B; extracting them: {extract:.1} µs",
+        snaps.len(),
+        stats.len()
+    );
+    println!("{:<26} {:>8} {:>10} {:>10}", "", "bytes", "pack µs", "unpack µs");
+    println!("{:<26} {:>8} {pack:>10.2} {unpack:>10.2}", "stored (postcard, varints)", stored.len());
+    println!("{:<26} {:>8} {pack_old:>10.2} {unpack_old:>10.2}", "JSON + zstd (before)", old.len());
+    println!(
+        "RESULT snapshots bytes={} bytes_before={} pack_us={pack:.2} pack_before_us={pack_old:.2} ratio_pack={:.2}",
+        stored.len(),
+        old.len(),
+        pack / pack_old
+    );
+    Ok(())
 }
 
 const STATS_FIXTURE: &str = include_str!(
