@@ -1,17 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod commit;
 mod migrate;
 mod partitions;
 mod queries;
 
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use callstats_store::{
     ActivityRow, App, AppId, AppKey, ConferenceFilter, ConferenceRow, DayRollup, DeliveryAttempt, DueConference,
-    Participant, Result, RollupKeys, RollupPart, Session, Store, StoreError, StoredSubmission, SubmissionKind,
-    SubmissionQuery, SummaryRecord, User, WebhookDelivery, Write, utc_day,
+    Participant, Result, RollupKeys, RollupPart, Session, Store, StoreError, StoredSubmission, SubmissionQuery,
+    SummaryRecord, User, WebhookDelivery, Write, utc_day,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -23,14 +24,25 @@ use partitions::Partitions;
 /// nodes × this.
 const POOL_SIZE: usize = 16;
 
-/// How often a transaction that lost a deadlock (two nodes writing the same conferences in a
-/// different order) is retried before the error is returned.
-const DEADLOCK_RETRIES: usize = 3;
-
 /// The PostgreSQL-backed store. Every node of a deployment opens one on the same database.
 pub struct PostgresStore {
+    shared: Arc<Shared>,
+    committer: commit::Committer,
+}
+
+/// What the store's calls and its committer tasks share.
+pub(crate) struct Shared {
     pool: Pool,
     partitions: Partitions,
+}
+
+impl Shared {
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => StoreError::backend("connect to PostgreSQL", e),
+            e => StoreError::Unavailable { reason: format!("no PostgreSQL connection free: {e}") },
+        })
+    }
 }
 
 /// Maps a driver error: a unique-key violation is a `Conflict`, anything else a backend failure.
@@ -69,37 +81,21 @@ impl PostgresStore {
             .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::backend("build connection pool", e))?;
-        let store = PostgresStore { pool, partitions: Partitions::default() };
+        let shared = Arc::new(Shared { pool, partitions: Partitions::default() });
         {
-            let mut client = store.client().await?;
+            let mut client = shared.client().await?;
             migrate::run(&mut client).await?;
         }
         let today = utc_day(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| {
             i64::try_from(d.as_millis()).expect("epoch milliseconds fit in i64 until the year 292 million")
         }));
-        store.partitions.ensure(&store.pool, [today].into_iter().collect()).await?;
-        Ok(store)
+        shared.partitions.ensure(&shared.pool, [today].into_iter().collect()).await?;
+        let committer = commit::Committer::start(Arc::clone(&shared));
+        Ok(PostgresStore { shared, committer })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => StoreError::backend("connect to PostgreSQL", e),
-            e => StoreError::Unavailable { reason: format!("no PostgreSQL connection free: {e}") },
-        })
-    }
-
-    async fn write_once(&self, batch: &[Write]) -> Result<()> {
-        let mut client = self.client().await?;
-        // A submission, an activity count or a hold alone is one statement, atomic by itself: one round
-        // trip instead of four with BEGIN and COMMIT (most requests are one stats submission).
-        if let [w @ (Write::Submission(_) | Write::Activity { .. } | Write::Hold { .. })] = batch {
-            return queries::apply_write(&client, w).await;
-        }
-        let tx = client.transaction().await.map_err(db("begin write"))?;
-        for w in batch {
-            queries::apply_write(&tx, w).await?;
-        }
-        tx.commit().await.map_err(db("commit write"))
+        self.shared.client().await
     }
 }
 
@@ -129,31 +125,10 @@ impl Store for PostgresStore {
         queries::app_keys(&self.client().await?, app).await
     }
 
-    /// One transaction per call; PostgreSQL shares WAL flushes between concurrent commits
-    /// itself, so no writer task is needed. `synchronous_commit` is left at its default (on):
-    /// the call returns after the commit is flushed.
+    /// Atomic per call, and committed before it returns (`synchronous_commit` at its default, on);
+    /// concurrent calls share transactions (see `commit`).
     async fn write(&self, batch: Vec<Write>) -> Result<()> {
-        let days: BTreeSet<i64> = batch
-            .iter()
-            .filter_map(|w| match w {
-                Write::Submission(s) if s.kind == SubmissionKind::Stats => Some(utc_day(s.received_at_ms)),
-                _ => None,
-            })
-            .collect();
-        self.partitions.ensure(&self.pool, days.clone()).await?;
-        let mut attempt = 0;
-        loop {
-            match self.write_once(&batch).await {
-                // Another node's retention dropped a partition this node still had in mind.
-                Err(e) if sql_state(&e) == Some(&SqlState::CHECK_VIOLATION) && attempt == 0 => {
-                    self.partitions.forget();
-                    self.partitions.ensure(&self.pool, days.clone()).await?;
-                }
-                Err(e) if sql_state(&e) == Some(&SqlState::T_R_DEADLOCK_DETECTED) && attempt < DEADLOCK_RETRIES => {}
-                other => return other,
-            }
-            attempt += 1;
-        }
+        self.committer.write(batch).await
     }
 
     async fn participant(&self, uc_id: &str) -> Result<Option<Participant>> {
@@ -224,7 +199,7 @@ impl Store for PostgresStore {
     }
 
     async fn drop_raw_partitions(&self, before_ms: i64) -> Result<u64> {
-        self.partitions.drop_before(&self.pool, before_ms).await
+        self.shared.partitions.drop_before(&self.shared.pool, before_ms).await
     }
 
     async fn summary(&self, app: AppId, conf_id: &str) -> Result<Option<SummaryRecord>> {

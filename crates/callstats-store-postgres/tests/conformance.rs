@@ -71,6 +71,7 @@ macro_rules! both {
 both!(
     apps_round_trip_and_conflict,
     writes_read_back_in_arrival_order,
+    concurrent_writes_land_and_a_bad_one_is_refused_alone,
     close_is_compare_and_set_and_happens_once,
     due_conferences_are_leased_to_one_claimer,
     a_held_conference_is_not_claimed_until_released,
@@ -190,6 +191,34 @@ async fn writes_read_back_in_arrival_order(b: Backend) {
     assert_eq!(s.participant("u1").await.expect("participant").map(|p| p.conf_id), Some("c1".into()));
     let Write::Join(joined) = join("c1", "u1", 1000) else { unreachable!() };
     assert_eq!(s.participant("u1").await.expect("participant"), Some(joined), "every field reads back");
+}
+
+/// Writes arriving together share transactions (both backends group their commits): all of them
+/// land, each atomically, and one that cannot be written fails alone.
+async fn concurrent_writes_land_and_a_bad_one_is_refused_alone(b: Backend) {
+    let s = b.node().await;
+    s.write(vec![join("c0", "taken", 1000)]).await.expect("write");
+    let writes = (0..120).map(|i| {
+        let s = Arc::clone(&s);
+        async move {
+            let (conf, uc) = (format!("c{}", i % 7), if i == 60 { "taken".to_owned() } else { format!("u{i}") });
+            let batch =
+                vec![join(&conf, &uc, 2000 + i), submission(&conf, &uc, SubmissionKind::Stats, "stats", 2000 + i)];
+            (uc, s.write(batch).await)
+        }
+    });
+    let results = join_all(writes).await;
+    let failed: Vec<&str> = results.iter().filter(|(_, r)| r.is_err()).map(|(uc, _)| uc.as_str()).collect();
+    assert_eq!(failed, ["taken"]);
+    let mut participants = 0;
+    let mut samples = 0;
+    for c in 0..7 {
+        let conf = format!("c{c}");
+        participants += s.participants(APP, &conf).await.expect("participants").len();
+        let q = SubmissionQuery { app_id: APP, conf_id: Some(conf), ..Default::default() };
+        samples += s.submissions(&q).await.expect("submissions").len();
+    }
+    assert_eq!((participants, samples), (120, 119), "every other join and its sample, nothing of the refused one");
 }
 
 async fn close_is_compare_and_set_and_happens_once(b: Backend) {
