@@ -174,7 +174,7 @@ async fn writes_read_back_in_arrival_order(b: Backend) {
     s.write(vec![submission("c1", "u1", SubmissionKind::Stats, "stats", 2000)]).await.expect("write");
     // A taken ucID refuses the whole batch: nothing of it is committed.
     let taken = s.write(vec![join("c1", "u1", 3000), submission("c1", "u1", SubmissionKind::Stats, "stats", 3000)]);
-    assert!(taken.await.is_err());
+    assert!(matches!(taken.await, Err(StoreError::Conflict(_))), "a taken key is a conflict");
     let conf = s.conference(APP, "c1").await.expect("conference").expect("exists");
     assert_eq!((conf.first_seen, conf.last_seen, conf.participant_count, conf.closed_at), (1000, 2000, 1, None));
     let q = SubmissionQuery { app_id: APP, conf_id: Some("c1".into()), with_body: true, ..Default::default() };
@@ -210,6 +210,7 @@ async fn concurrent_writes_land_and_a_bad_one_is_refused_alone(b: Backend) {
     let results = join_all(writes).await;
     let failed: Vec<&str> = results.iter().filter(|(_, r)| r.is_err()).map(|(uc, _)| uc.as_str()).collect();
     assert_eq!(failed, ["taken"]);
+    assert!(results.iter().any(|(uc, r)| uc == "taken" && matches!(r, Err(StoreError::Conflict(_)))));
     let mut participants = 0;
     let mut samples = 0;
     for c in 0..7 {

@@ -130,10 +130,14 @@ fn commit(conn: &mut Connection, batch: &mut Vec<(Vec<Write>, oneshot::Sender<Re
                 let _ = job.1.send(result);
             }
         }
+        // A lone job gets its own error as it is (a taken key stays a `Conflict`).
         Err(e) => {
-            tracing::error!(error = %e, "commit failed");
-            for (_, done) in batch.drain(..) {
-                let _ = done.send(Err(StoreError::backend("commit", std::io::Error::other(e.to_string()))));
+            match &e {
+                StoreError::Conflict(_) => tracing::debug!(error = %e, "write refused"),
+                _ => tracing::error!(error = %e, "commit failed"),
+            }
+            if let Some((_, done)) = batch.pop() {
+                let _ = done.send(Err(e));
             }
         }
     }
