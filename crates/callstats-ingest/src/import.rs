@@ -11,13 +11,12 @@
 
 use std::collections::HashMap;
 
-use callstats_store::AppId;
+use callstats_store::{AppId, Write};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::analysis::CLOSE_LEASE_MS;
 use crate::{Ingest, IngestError};
-use callstats_store::Write;
 
 /// One recorded request.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,8 +124,8 @@ impl<'a> Importer<'a> {
         }
     }
 
-    /// Hands the conferences written back to the closer, which closes each as it would have
-    /// live: at once if everyone left, else 30 s after its last measurement.
+    /// Hands the conferences written back to the closer, which then closes each as it would any
+    /// other: when everyone left, or 30 s after its last measurement (long past for history).
     pub async fn finish(self) -> Result<(), IngestError> {
         for conf in self.held.keys() {
             self.ingest.store.release_conference(self.app, conf).await?;
