@@ -13,8 +13,6 @@ window.runGuide = function (cs, conf, user) {
     // For tests that drive the call further; not enumerable, so reading window.e2e stays cheap.
     Object.defineProperty(e2e, 'cs', { value: cs });
     Object.defineProperty(e2e, 'pc1', { value: pc1 });
-    pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
-    pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
     pc2.ontrack = (e) => { document.getElementById('remote-video').srcObject = e.streams[0]; };
     media.getTracks().forEach((t) => pc1.addTrack(t, media));
     pc1.createDataChannel('chat');
@@ -24,12 +22,7 @@ window.runGuide = function (cs, conf, user) {
       fabricTransmissionDirection: cs.transmissionDirection.sendrecv,
     }, () => {}));
 
-    const offer = await pc1.createOffer();
-    await pc1.setLocalDescription(offer);
-    await pc2.setRemoteDescription(offer);
-    const answer = await pc2.createAnswer();
-    await pc2.setLocalDescription(answer);
-    await pc1.setRemoteDescription(answer);
+    await window.loopback.connect(pc1, pc2);
     await new Promise((resolve) => {
       const check = () => (['connected', 'completed'].includes(pc1.iceConnectionState) ? resolve() : setTimeout(check, 100));
       check();

@@ -1,5 +1,5 @@
-// Our SDK when things go wrong: a connection whose ICE never comes up, a server that goes away
-// mid-call and comes back, and loading through an AMD loader.
+// Our SDK when things go wrong: a connection whose ICE never comes up, a far end that stops
+// sending, a server that goes away mid-call and comes back, and loading through an AMD loader.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -40,6 +40,49 @@ test('ICE that cannot connect is reported as fabricSetupFailed with its failure 
     assert.equal(fabric.failureReason, 'IceConnectionFailure');
     assert.ok(fabric.failureDelayMs > 0);
     assert.equal(fabric.setupDelayMs, null);
+    assert.deepEqual(await page.evaluate(() => window.e2e.errors), []);
+    await page.close();
+  } finally {
+    await host.close();
+    await server.stop();
+  }
+});
+
+test('a far end that stops sending is reported as one-way media, and its return ends it', { timeout: 90000 }, async () => {
+  const server = await startServer();
+  const host = await startPageHost();
+  try {
+    // Poll getStats every second instead of every five.
+    server.cli('app', 'settings', '--app', server.appID, '--patch', JSON.stringify({ submissionIntervalMs: 1000 }));
+    await sleep(2100); // the server re-reads app settings at most every 2 s
+    const page = await browser.newPage();
+    await page.goto(pageUrl(host, server, 'sdk-oneway.html', 'one-way'));
+    await page.waitForFunction(() => window.e2e && window.e2e.silence, null, { timeout: 30000 });
+    const path = `/api/v1/apps/${server.appID}/conferences/one-way`;
+    const events = async (type) => (await server.api(path)).events.filter((e) => e.eventType === type);
+    // Audio flows both ways for a few polls first.
+    await until('audio received and the fabric set up', async () => {
+      const received = await page.evaluate(() => window.e2e.received());
+      const setUp = (await server.api(path)).fabrics.some((f) => f.setupDelayMs > 0);
+      return received > 100 && setUp ? { ok: true } : { received, setUp };
+    });
+    await sleep(2500);
+    const ssrc = await page.evaluate(() => window.e2e.inboundSsrc());
+    assert.ok(ssrc);
+    const silencedAt = await page.evaluate(() => window.e2e.silence(true));
+    const start = await until('oneWayMediaStart', async () => {
+      const found = (await events('oneWayMediaStart')).filter((e) => e.body.timestamp >= silencedAt);
+      return found.length ? { ok: found[0] } : { starts: (await events('oneWayMediaStart')).length };
+    }, 30000);
+    assert.equal(start.body.mediaType, 'audio');
+    assert.equal(start.body.disruptionType, 'oneWayMedia');
+    assert.equal(start.body.ssrc, ssrc, 'the silent stream is the one pc1 receives');
+    const resumedAt = await page.evaluate(() => window.e2e.silence(false));
+    const stop = await until('oneWayMediaStop', async () => {
+      const found = (await events('oneWayMediaStop')).filter((e) => e.body.timestamp >= resumedAt);
+      return found.length ? { ok: found[0] } : null;
+    }, 30000);
+    assert.equal(stop.body.ssrc, ssrc);
     assert.deepEqual(await page.evaluate(() => window.e2e.errors), []);
     await page.close();
   } finally {

@@ -11,7 +11,7 @@
 // change mid-recording).
 
 import { createServer } from 'node:http';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -23,19 +23,15 @@ const KEEP = [
   'local-candidate', 'remote-candidate', 'transport', 'codec', 'media-source', 'media-playout',
 ];
 
-const page = `<!doctype html><meta charset="utf-8"><title>getStats recorder</title><script>
+// The e2e test pages' helper connects the two PeerConnections.
+const loopback = readFileSync(join(root, '..', 'e2e', 'pages', 'loopback.js'), 'utf8');
+
+const page = `<!doctype html><meta charset="utf-8"><title>getStats recorder</title><script>${loopback}</script><script>
 window.record = async function (scenario, samples, keep) {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360, frameRate: 30 } });
   const pc1 = new RTCPeerConnection(), pc2 = new RTCPeerConnection();
-  pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
-  pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
   for (const t of stream.getTracks()) { pc1.addTrack(t, stream); pc2.addTrack(t.clone(), stream); }
-  const offer = await pc1.createOffer();
-  await pc1.setLocalDescription(offer);
-  await pc2.setRemoteDescription(offer);
-  const answer = await pc2.createAnswer();
-  await pc2.setLocalDescription(answer);
-  await pc1.setRemoteDescription(answer);
+  await window.loopback.connect(pc1, pc2);
   await new Promise((res) => {
     const check = () => (pc1.iceConnectionState === 'connected' || pc1.iceConnectionState === 'completed') ? res() : setTimeout(check, 50);
     check();
