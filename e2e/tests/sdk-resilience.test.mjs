@@ -62,12 +62,12 @@ test('a far end that stops sending is reported as one-way media, and its return 
     const events = async (type) => (await server.api(path)).events.filter((e) => e.eventType === type);
     // Audio flows both ways for a few polls first.
     await until('audio received and the fabric set up', async () => {
-      const received = await page.evaluate(() => window.e2e.received());
+      const received = (await page.evaluate(() => window.e2e.inbound())).packets;
       const setUp = (await server.api(path)).fabrics.some((f) => f.setupDelayMs > 0);
       return received > 100 && setUp ? { ok: true } : { received, setUp };
     });
     await sleep(2500);
-    const ssrc = await page.evaluate(() => window.e2e.inboundSsrc());
+    const { ssrc } = await page.evaluate(() => window.e2e.inbound());
     assert.ok(ssrc);
     const silencedAt = await page.evaluate(() => window.e2e.silence(true));
     const start = await until('oneWayMediaStart', async () => {

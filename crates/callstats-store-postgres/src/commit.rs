@@ -98,29 +98,23 @@ fn conference(job: &Job) -> Option<(i64, &str)> {
 }
 
 async fn commit(shared: &Shared, mut group: Vec<Job>) {
-    if let [job] = &group[..] {
-        let result = write_alone(shared, &job.writes).await;
-        if let Some(job) = group.pop() {
-            let _ = job.done.send(result);
+    if group.len() > 1 {
+        group.sort_by(|a, b| conference(a).cmp(&conference(b)));
+        let jobs = group.len();
+        match write_group(shared, &group).await {
+            Ok(()) => {
+                tracing::trace!(jobs, "group commit");
+                for job in group {
+                    let _ = job.done.send(Ok(()));
+                }
+                return;
+            }
+            Err(e) => tracing::debug!(jobs, error = %e, "group commit failed; writing its jobs one by one"),
         }
-        return;
     }
-    group.sort_by(|a, b| conference(a).cmp(&conference(b)));
-    let jobs = group.len();
-    match write_group(shared, &group).await {
-        Ok(()) => {
-            tracing::trace!(jobs, "group commit");
-            for job in group {
-                let _ = job.done.send(Ok(()));
-            }
-        }
-        Err(e) => {
-            tracing::debug!(jobs, error = %e, "group commit failed; writing its jobs one by one");
-            for job in group {
-                let result = write_alone(shared, &job.writes).await;
-                let _ = job.done.send(result);
-            }
-        }
+    for job in group {
+        let result = write_alone(shared, &job.writes).await;
+        let _ = job.done.send(result);
     }
 }
 

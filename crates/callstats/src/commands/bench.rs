@@ -109,7 +109,7 @@ fn median_micros<T>(n: u32, mut f: impl FnMut() -> T) -> f64 {
         })
         .collect();
     batches.sort_by(f64::total_cmp);
-    batches[batches.len() / 2]
+    super::bench_pages::percentile(&batches, 50.0)
 }
 
 fn snapshots(args: &SnapshotsArgs) -> anyhow::Result<()> {

@@ -32,7 +32,8 @@ pub struct PagesArgs {
     pub dir: Option<std::path::PathBuf>,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// Nearest-rank percentile of sorted values.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize - 1;
     sorted[i.min(sorted.len() - 1)]
 }
