@@ -128,9 +128,17 @@ export interface Interval {
   freezes: number | null;
   frozenMs: number | null;
   concealment: number | null;
+  /** Audio: share lost, discarded late or concealed (not silence); 1 when nothing arrived. */
+  effectiveLoss?: number;
   jitterBufferMs: number | null;
   qualityLimitation: string | null;
   mos: number | null;
+  /** The stream had flowed and nothing arrived (or left) in this interval. */
+  noMedia?: boolean;
+  /** Muted, paused or on hold as the app said: not judged. */
+  paused?: boolean;
+  /** The verdict's 0–5 score; null when there was nothing to judge. */
+  score: number | null;
   label: string | null;
 }
 

@@ -102,6 +102,17 @@ export function mosGrade(mos: number | null | undefined): Grade {
   return 'bad';
 }
 
+/**
+ * The heading and sentence of a summary that names no reason. A conference in which nothing
+ * was measured (no connection, or no stream) has nothing wrong found only because nothing was
+ * judged, and says so.
+ */
+export function noReasonText(setupStatus: string | null | undefined, score: number | null | undefined): [string, string] {
+  if (setupStatus === 'noFabrics') return ['Nothing to judge', 'No connection was reported in this conference.'];
+  if (score === null || score === undefined) return ['Nothing to judge', 'No stream was measured in this conference.'];
+  return ['Nothing wrong found', 'Every connection set up and no stream had a quality problem.'];
+}
+
 export const GRADE_WORD: Record<Grade, string> = { good: 'Good', fair: 'Fair', poor: 'Poor', bad: 'Bad', none: 'No score' };
 
 /** The words for setup status values. */

@@ -29,6 +29,9 @@ test('scores, MOS and setup statuses grade consistently', () => {
   assert.equal(m.mosGrade(3.7), 'fair');
   assert.equal(m.mosGrade(2.5), 'bad');
   assert.equal(m.setupWord('partiallyFailed'), 'Partly failed');
+  assert.deepEqual(m.noReasonText('noFabrics', null), ['Nothing to judge', 'No connection was reported in this conference.']);
+  assert.equal(m.noReasonText('ok', null)[0], 'Nothing to judge');
+  assert.equal(m.noReasonText('ok', 4.9)[0], 'Nothing wrong found');
   assert.equal(m.words('NegotiationFailure'), 'Negotiation failure');
   assert.equal(m.words('iceConnectionState'), 'Ice connection state');
   assert.equal(m.decodeID('alice%40example.com'), 'alice@example.com');

@@ -118,7 +118,7 @@ export class FakeServer {
   }
 }
 
-const COUNTERS = ['b', 'p', 'l', 'f', 'fc', 'cs', 'ts', 'be'];
+const COUNTERS = ['b', 'p', 'l', 'f', 'fc', 'cs', 'sc', 'pd', 'ts', 'be'];
 
 /** The absolute streams of a compact body (crates/callstats-protocol/src/compact.rs). */
 export function resolveCompact(body, base) {

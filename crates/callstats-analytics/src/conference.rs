@@ -13,7 +13,7 @@ use crate::alerts::Alert;
 
 use crate::fabric::{FabricState, FabricView};
 use crate::quality::{Direction, MediaKind, QualityLabel};
-use crate::score::{Score, combine, failed_setup, mostly_on_hold, stream_score};
+use crate::score::{Score, combine, failed_setup, group_by_pair, mostly_on_hold, stream_score, worst_blend};
 use crate::streams::StreamInterval;
 
 /// How long after its last measurement a conference is closed.
@@ -365,9 +365,14 @@ fn mean_of(intervals: &[&StreamInterval], f: impl Fn(&StreamInterval) -> Option<
     (weight > 0.0).then(|| sum / weight)
 }
 
+/// A sum that is +0.0 when empty (`Iterator::sum` of no `f64` gives -0.0, which JSON shows).
+fn total(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |a, b| a + b)
+}
+
 fn summarize_stream(s: &StreamInput, hold: &[(f64, f64)]) -> StreamSummary {
-    let kept: Vec<&StreamInterval> = s.intervals.iter().filter(|i| !mostly_on_hold(i, hold)).collect();
-    let duration_ms: f64 = kept.iter().map(|i| (i.end_ms - i.start_ms).max(0.0)).sum();
+    let kept: Vec<&StreamInterval> = s.intervals.iter().filter(|i| !i.paused && !mostly_on_hold(i, hold)).collect();
+    let duration_ms = total(kept.iter().map(|i| (i.end_ms - i.start_ms).max(0.0)));
     let mut shares = LabelShares::default();
     for i in &kept {
         let d = (i.end_ms - i.start_ms).max(0.0) / duration_ms.max(1.0);
@@ -391,9 +396,9 @@ fn summarize_stream(s: &StreamInput, hold: &[(f64, f64)]) -> StreamSummary {
         avg_mos: mean_of(&kept, |i| i.mos),
         min_mos: kept.iter().filter_map(|i| i.mos).min_by(f64::total_cmp),
         avg_fps: mean_of(&kept, |i| i.fps),
-        frozen_ms: kept.iter().filter_map(|i| i.frozen_ms).sum(),
+        frozen_ms: total(kept.iter().filter_map(|i| i.frozen_ms)),
         label_shares: shares,
-        score: stream_score(s.kind, &s.intervals, hold),
+        score: stream_score(s.kind, s.direction, &s.intervals, hold),
     }
 }
 
@@ -410,8 +415,8 @@ pub fn summarize(
         .iter()
         .map(|f| {
             let streams: Vec<StreamSummary> = f.streams.iter().map(|s| summarize_stream(s, &f.hold)).collect();
-            let never_set_up = f.view.setup_delay_ms.is_none() && f.view.failure_reason.is_some();
-            let disrupted_ms: f64 = f.view.disruptions.iter().filter_map(|d| d.duration_ms()).sum();
+            let never_set_up = !f.view.set_up && f.view.failure_reason.is_some();
+            let disrupted_ms = total(f.view.disruptions.iter().filter_map(|d| d.duration_ms()));
             let score = if never_set_up {
                 failed_setup(f.view.failure_reason.as_deref())
             } else {
@@ -447,7 +452,7 @@ pub fn summarize(
                 setup_delay_ms: f.view.setup_delay_ms,
                 failure_reason: f.view.failure_reason.clone(),
                 relayed: f.relayed,
-                hold_ms: f.hold.iter().map(|(a, b)| (b - a).max(0.0)).sum(),
+                hold_ms: total(f.hold.iter().map(|(a, b)| (b - a).max(0.0))),
                 disruptions: f.view.disruptions.len(),
                 disrupted_ms,
                 transport_switches: f.view.transport_switches,
@@ -475,8 +480,8 @@ pub fn summarize(
         })
         .collect();
 
-    let set_up = fabrics.iter().filter(|f| f.view.setup_delay_ms.is_some()).count();
-    let failed = fabrics.iter().filter(|f| f.view.setup_delay_ms.is_none() && f.view.failure_reason.is_some()).count();
+    let set_up = fabrics.iter().filter(|f| f.view.set_up).count();
+    let failed = fabrics.iter().filter(|f| !f.view.set_up && f.view.failure_reason.is_some()).count();
     let setup_status = match (fabrics.is_empty(), set_up, failed) {
         (true, _, _) => SetupStatus::NoFabrics,
         (false, 0, f) if f > 0 => SetupStatus::Failed,
@@ -489,7 +494,26 @@ pub fn summarize(
     users.dedup();
     let audio_mos: Vec<f64> =
         fabric_summaries.iter().flat_map(|f| f.streams.iter()).filter_map(|s| s.avg_mos).collect();
-    let labels: Vec<String> = participant_summaries.iter().map(|p| p.user_id.clone()).collect();
+    let participant_scores: Vec<f64> = participant_summaries.iter().filter_map(|p| p.score.score).collect();
+    // The conference's reasons, one line per pair of users and problem (both ends' streams and
+    // connections between them folded together).
+    let user_of = |uc: &str| participants.iter().find(|p| p.uc_id == uc).map(|p| p.user_id.as_str());
+    let mut items: Vec<(&str, &str, &crate::score::Reason)> = Vec::new();
+    for f in &fabric_summaries {
+        let me = f.user_id.as_deref().or_else(|| user_of(&f.uc_id)).unwrap_or(f.uc_id.as_str());
+        let them = f.remote_user_id.as_deref().unwrap_or("?");
+        for st in &f.streams {
+            items.extend(st.score.reasons.iter().map(|r| (me, them, r)));
+        }
+        items.extend(
+            f.score
+                .reasons
+                .iter()
+                .filter(|r| matches!(r.metric.as_str(), "setupFailed" | "disruption"))
+                .map(|r| (me, them, r)),
+        );
+    }
+    let conference_score = Score { score: worst_blend(&participant_scores), reasons: group_by_pair(items, 8) };
     ConferenceSummary {
         start_ms,
         end_ms,
@@ -513,7 +537,7 @@ pub fn summarize(
         avg_mos: (!audio_mos.is_empty()).then(|| audio_mos.iter().sum::<f64>() / audio_mos.len() as f64),
         relayed: fabrics.iter().any(|f| f.relayed == Some(true)),
         feedback: feedback.to_vec(),
-        score: combine(labels.iter().map(String::as_str).zip(participant_summaries.iter().map(|p| &p.score)), 8),
+        score: conference_score,
         alerts: Vec::new(),
         participants: participant_summaries,
         fabrics: fabric_summaries,
@@ -561,12 +585,14 @@ pub(crate) mod tests {
     pub(crate) fn sample_summary() -> ConferenceSummary {
         let ok = FabricView::fold(&[FabricSignal::Setup {
             delay_ms: Some(200.0),
+            at_ms: 200.0,
             usage: None,
             direction: None,
             remote_endpoint_type: None,
         }]);
         let ok2 = FabricView::fold(&[FabricSignal::Setup {
             delay_ms: Some(400.0),
+            at_ms: 400.0,
             usage: None,
             direction: None,
             remote_endpoint_type: None,

@@ -191,8 +191,8 @@ pub struct CodecImpairment {
 }
 
 impl CodecImpairment {
-    /// Looks a codec up by MIME subtype (`opus`, `PCMU`, …), with its bitrate when known (kbit/s)
-    /// and whether in-band FEC is on.
+    /// Looks a codec up by MIME subtype (`opus`, `PCMU`, …), with the stream's highest interval
+    /// bitrate so far when known (kbit/s), and whether in-band FEC is on.
     ///
     /// * G.711 (PCMU/PCMA): Ie 0; Bpl 25.1, G.113 Appendix I's value with packet-loss concealment
     ///   (every WebRTC stack conceals loss).
@@ -203,6 +203,11 @@ impl CodecImpairment {
     /// * Opus has no G.113 entry. Our choice: Ie 0 at ≥ 24 kbit/s (transparent on the narrowband
     ///   scale), rising linearly to 11 (G.729's value) at 8 kbit/s; Bpl 25.1 for its PLC, 32 with
     ///   in-band FEC, which recovers part of the isolated losses getStats still counts as lost.
+    ///   The rate is the stream's best interval so far, not the interval's own: Opus is variable
+    ///   rate (and with DTX nearly silent in pauses), so a quiet interval of a 32 kbit/s stream
+    ///   carries 10–20 kbit/s of payload while its coding quality is unchanged. Chrome's default
+    ///   Opus runs at 32 kbit/s or more when it has speech, well above the 24 kbit/s knee, so a
+    ///   normal stream never sits on the slope.
     /// * Anything else: Ie 5, Bpl 20, a cautious middle, so an unknown codec never scores best.
     pub fn for_codec(mime_subtype: &str, bitrate_kbps: Option<f64>, fec: bool) -> Self {
         match mime_subtype.to_ascii_lowercase().as_str() {

@@ -11,8 +11,10 @@ use serde::Serialize;
 pub enum FabricSignal {
     /// ICE connected: the fabric is set up.
     Setup {
-        /// Setup delay from `addNewFabric`, ms.
+        /// Setup delay from `addNewFabric`, ms (optional on the wire).
         delay_ms: Option<f64>,
+        /// When the event was sent, epoch ms.
+        at_ms: f64,
         /// `fabricUsage` when the client sends it.
         usage: Option<String>,
         /// `fabricTransmissionDirection`.
@@ -93,8 +95,14 @@ pub struct FabricView {
     pub direction: Option<String>,
     /// Remote endpoint type, when known.
     pub remote_endpoint_type: Option<String>,
-    /// Setup delay, ms, when the fabric connected.
+    /// Whether the fabric connected (a `fabricSetup` arrived), with or without its delay.
+    pub set_up: bool,
+    /// Setup delay, ms, when the fabric connected: as the client measured it, or else from the
+    /// fabric's first event to its `fabricSetup` (see [`FabricView::infer_setup_delay`]).
     pub setup_delay_ms: Option<f64>,
+    /// When the fabric connected, epoch ms.
+    #[serde(skip)]
+    pub set_up_at_ms: Option<f64>,
     /// Failure delay, ms, when setup failed.
     pub failure_delay_ms: Option<f64>,
     /// Failure reason, when setup failed.
@@ -133,7 +141,9 @@ impl Default for FabricView {
             usage: None,
             direction: None,
             remote_endpoint_type: None,
+            set_up: false,
             setup_delay_ms: None,
+            set_up_at_ms: None,
             failure_delay_ms: None,
             failure_reason: None,
             failure_function: None,
@@ -154,6 +164,17 @@ impl FabricView {
         v
     }
 
+    /// A `fabricSetup` without its (optional) `delay`: the setup delay is taken from
+    /// `added_at_ms`, the fabric's first event (the client reports state changes from
+    /// `addNewFabric` on), to the setup event. Nothing is inferred from a later or missing time.
+    pub fn infer_setup_delay(&mut self, added_at_ms: f64) {
+        if let (true, None, Some(at)) = (self.set_up, self.setup_delay_ms, self.set_up_at_ms)
+            && at > added_at_ms
+        {
+            self.setup_delay_ms = Some(at - added_at_ms);
+        }
+    }
+
     fn disruption_start(&mut self, at: f64) {
         if self.disruptions.last().is_none_or(|d| d.end_ms.is_some()) {
             self.disruptions.push(Disruption { start_ms: at, end_ms: None });
@@ -170,9 +191,11 @@ impl FabricView {
     pub fn apply(&mut self, s: &FabricSignal) {
         let ended = matches!(self.state, FabricState::Terminated);
         match s {
-            FabricSignal::Setup { delay_ms, usage, direction, remote_endpoint_type } => {
-                if self.setup_delay_ms.is_none() {
+            FabricSignal::Setup { delay_ms, at_ms, usage, direction, remote_endpoint_type } => {
+                if !self.set_up {
+                    self.set_up = true;
                     self.setup_delay_ms = *delay_ms;
+                    self.set_up_at_ms = Some(*at_ms);
                 }
                 self.usage = usage.clone().or(self.usage.take());
                 self.direction = direction.clone().or(self.direction.take());
@@ -195,7 +218,7 @@ impl FabricView {
                 if changed == "iceConnectionState" {
                     self.ice_connection_state = Some(new_state.clone());
                     match new_state.as_str() {
-                        "disconnected" if self.setup_delay_ms.is_some() => self.disruption_start(*at_ms),
+                        "disconnected" if self.set_up => self.disruption_start(*at_ms),
                         "connected" | "completed" => self.disruption_end(*at_ms),
                         _ => {}
                     }
@@ -220,6 +243,7 @@ mod tests {
     fn setup(delay: f64) -> FabricSignal {
         FabricSignal::Setup {
             delay_ms: Some(delay),
+            at_ms: 1_000.0,
             usage: None,
             direction: Some("sendrecv".into()),
             remote_endpoint_type: None,
@@ -280,6 +304,31 @@ mod tests {
         assert_eq!(v.disruptions[0].duration_ms(), Some(4_000.0));
         assert_eq!(v.disruptions[1].end_ms, None);
         assert_eq!(v.transport_switches, 1);
+    }
+
+    #[test]
+    fn a_setup_without_its_delay_counts_as_set_up_and_the_delay_comes_from_the_first_event() {
+        let bare = FabricSignal::Setup {
+            delay_ms: None,
+            at_ms: 5_300.0,
+            usage: None,
+            direction: None,
+            remote_endpoint_type: None,
+        };
+        let mut v = FabricView::fold(std::slice::from_ref(&bare));
+        assert!(v.set_up);
+        assert_eq!(v.state, FabricState::Established);
+        assert_eq!(v.setup_delay_ms, None);
+        v.infer_setup_delay(5_000.0);
+        assert_eq!(v.setup_delay_ms, Some(300.0));
+        // Nothing from an "added" time at or after the setup.
+        let mut later = FabricView::fold(&[bare]);
+        later.infer_setup_delay(6_000.0);
+        assert_eq!(later.setup_delay_ms, None);
+        // The client's own figure is kept.
+        let mut measured = FabricView::fold(&[setup(120.0)]);
+        measured.infer_setup_delay(0.0);
+        assert_eq!(measured.setup_delay_ms, Some(120.0));
     }
 
     #[test]

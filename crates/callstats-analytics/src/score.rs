@@ -1,28 +1,33 @@
 //! A 0–5 quality score per stream, fabric, participant and conference, and the reasons it went
-//! down, in words a support engineer can act on ("RTT 420 ms for 40 s").
+//! down, in words a support engineer can act on ("no audio received for 15 s").
 //!
-//! Each interval starts from 5 (audio: from its E-model MOS mapped linearly from 1–4.5 onto
-//! 0–5, which already accounts for delay and loss) and loses points for what the listener or
-//! viewer notices: loss, delay, jitter, concealment, freezes, a collapsing frame rate. The
-//! interval's callstats.js label caps it (bad ≤ 2.5, fair ≤ 4) so the score never contradicts
-//! the label. A stream's score is the duration-weighted mean of its intervals, with time on hold
-//! left out. Higher levels average the level below; a fabric that never connected scores 0.
+//! Intervals carry their verdict (see [`crate::quality`]). A stream's score blends, half and
+//! half, the time-weighted mean of its intervals and the mean of its worst fifth of time: people
+//! judge a call by its worst stretch, so 25 s of dead audio in a three-minute call makes it a
+//! poor call (about 2.8), not a slightly imperfect one (4.2 by the plain mean), while a clean
+//! call keeps its 4.9. Time muted, paused or on hold is left out. Each level above (fabric over
+//! its streams, participant over fabrics, conference over participants) blends the mean of its
+//! parts with its worst part the same way, so one person who could not hear makes the call
+//! poor. A fabric that never connected scores 0. Every step is monotone: a larger impairment
+//! never raises a score.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::quality::{MediaKind, QualityLabel};
+use crate::quality::{Direction, MediaKind, SMOOTH_FPS};
 use crate::streams::StreamInterval;
 
 /// Why a score went down.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
-    /// Stable key: `rtt`, `loss`, `jitter`, `freeze`, `frameRate`, `concealment`, `mos`,
-    /// `limitation`, `setupFailed`.
+    /// Stable key: `noMedia`, `rtt`, `loss`, `jitter`, `freeze`, `frameRate`, `resolution`,
+    /// `concealment`, `mos`, `limitation`, `disruption`, `setupFailed`.
     pub metric: String,
     /// Human-readable sentence.
     pub text: String,
-    /// The representative value (ms, %, s, fps or MOS).
+    /// The representative value (ms, %, s, fps, lines or MOS).
     pub value: f64,
     /// How long the condition lasted, ms.
     pub duration_ms: f64,
@@ -38,52 +43,50 @@ pub struct Score {
     pub reasons: Vec<Reason>,
 }
 
-// Thresholds at which a condition becomes a reason (and starts costing points).
+// Thresholds at which a condition becomes a reason.
 const RTT_MS: f64 = 300.0;
 const LOSS: f64 = 0.02;
 const JITTER_MS: f64 = 30.0;
 const CONCEALMENT: f64 = 0.05;
-const LOW_FPS: f64 = 10.0;
 const LOW_MOS: f64 = 3.5;
 const FREEZE_MS: f64 = 500.0;
+/// A frame rate under this share of the stream's best (at most 30 fps) is named.
+const LOW_FPS_SHARE: f64 = 0.5;
+/// A height at or under this share of the stream's best is named.
+const LOW_HEIGHT_SHARE: f64 = 0.5;
+/// The worst share of time that weighs as much as the whole.
+const WORST_SHARE: f64 = 0.2;
 
-/// Scores one interval.
-pub fn interval_score(kind: MediaKind, i: &StreamInterval) -> f64 {
-    let dur_ms = (i.end_ms - i.start_ms).max(1.0);
-    let mut s = match (kind, i.mos) {
-        (MediaKind::Audio, Some(mos)) => ((mos - 1.0) / 3.5 * 5.0).clamp(0.0, 5.0),
-        _ => 5.0,
-    };
-    let has_mos = i.mos.is_some();
-    if let Some(f) = i.fraction_lost.filter(|_| !has_mos) {
-        let per_pct = if kind == MediaKind::Audio { 0.3 } else { 0.2 };
-        s -= (f * 100.0 * per_pct).min(3.0);
+/// Half the mean, half the mean of the worst `WORST_SHARE` of the weight; `None` when nothing
+/// weighs anything. `parts` are (score, weight).
+fn blend(parts: &mut [(f64, f64)]) -> Option<f64> {
+    let total: f64 = parts.iter().map(|p| p.1).sum();
+    if total <= 0.0 {
+        return None;
     }
-    if let Some(rtt) = i.rtt_ms.filter(|r| *r > RTT_MS && !has_mos) {
-        s -= ((rtt - RTT_MS) / 200.0).min(2.0);
+    let mean = parts.iter().map(|(s, w)| s * w).sum::<f64>() / total;
+    parts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let budget = total * WORST_SHARE;
+    let (mut taken, mut sum) = (0.0, 0.0);
+    for (s, w) in parts.iter().filter(|p| p.1 > 0.0) {
+        let w = w.min(budget - taken);
+        if w <= 0.0 {
+            break;
+        }
+        taken += w;
+        sum += s * w;
     }
-    if let Some(j) = i.jitter_ms.filter(|j| *j > JITTER_MS) {
-        s -= ((j - JITTER_MS) / 60.0).min(1.5);
-    }
-    if let Some(c) = i.concealment {
-        s -= (c * 10.0).min(3.0);
-    }
-    if let Some(f) = i.frozen_ms {
-        s -= (f / dur_ms * 5.0).min(4.0);
-    }
-    if kind == MediaKind::Video
-        && let Some(fps) = i.fps.filter(|f| *f < LOW_FPS)
-    {
-        s -= ((LOW_FPS - fps) / LOW_FPS * 2.0).min(2.0);
-    }
-    let cap = match i.label {
-        QualityLabel::Bad => 2.5,
-        QualityLabel::Fair => 4.0,
-        _ => 5.0,
-    };
-    s.min(cap).clamp(0.0, 5.0)
+    Some(0.5 * mean + 0.5 * sum / taken)
 }
 
+/// Whether an interval was mostly on hold: more than half of it inside `hold` periods. Such an
+/// interval says nothing about quality; a hold of a few milliseconds does not spoil the rest.
+pub fn mostly_on_hold(i: &StreamInterval, hold: &[(f64, f64)]) -> bool {
+    let held: f64 = hold.iter().map(|(a, b)| (b.min(i.end_ms) - a.max(i.start_ms)).max(0.0)).sum();
+    held * 2.0 > (i.end_ms - i.start_ms).max(0.0)
+}
+
+/// A duration-weighted mean of the values given.
 #[derive(Default)]
 struct Acc {
     duration_ms: f64,
@@ -100,23 +103,48 @@ impl Acc {
     }
 }
 
-/// Whether an interval was mostly on hold: more than half of it inside `hold` periods. Such an
-/// interval says nothing about quality; a hold of a few milliseconds does not spoil the rest.
-pub fn mostly_on_hold(i: &StreamInterval, hold: &[(f64, f64)]) -> bool {
-    let held: f64 = hold.iter().map(|(a, b)| (b.min(i.end_ms) - a.max(i.start_ms)).max(0.0)).sum();
-    held * 2.0 > (i.end_ms - i.start_ms).max(0.0)
+fn kind_word(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+    }
 }
 
-/// Scores a stream from its intervals; intervals mostly on hold (`excluded`) are left out.
-pub fn stream_score(kind: MediaKind, intervals: &[StreamInterval], excluded: &[(f64, f64)]) -> Score {
-    let mut total = Acc::default();
-    let (mut rtt, mut loss, mut jitter, mut conceal, mut fps, mut mos) =
-        (Acc::default(), Acc::default(), Acc::default(), Acc::default(), Acc::default(), Acc::default());
+/// Scores a stream from its intervals; intervals set aside (muted, paused) or mostly within
+/// `excluded` (hold) are left out.
+pub fn stream_score(
+    kind: MediaKind,
+    direction: Direction,
+    intervals: &[StreamInterval],
+    excluded: &[(f64, f64)],
+) -> Score {
+    let mut scored: Vec<(f64, f64)> = Vec::new();
+    let (mut rtt, mut loss, mut jitter, mut conceal, mut fps, mut mos, mut dead) = (
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
+        Acc::default(),
+    );
     let mut frozen_ms = 0.0;
     let mut limited: Vec<(String, f64)> = Vec::new();
-    for i in intervals.iter().filter(|i| !mostly_on_hold(i, excluded)) {
+    let (mut best_fps, mut best_size): (f64, (f64, f64)) = (0.0, (0.0, 0.0));
+    let mut small = Acc::default();
+    let mut smallest: Option<(f64, f64)> = None;
+    let mut small_from = (0.0, 0.0);
+    for i in intervals.iter().filter(|i| !i.paused && !mostly_on_hold(i, excluded)) {
         let d = (i.end_ms - i.start_ms).max(0.0);
-        total.add(interval_score(kind, i), d);
+        if let Some(s) = i.score {
+            scored.push((s, d));
+        }
+        if i.no_media {
+            if direction == Direction::Inbound {
+                dead.add(0.0, d);
+            }
+            continue;
+        }
         if let Some(v) = i.rtt_ms.filter(|v| *v > RTT_MS) {
             rtt.add(v, d);
         }
@@ -126,18 +154,33 @@ pub fn stream_score(kind: MediaKind, intervals: &[StreamInterval], excluded: &[(
         if let Some(v) = i.jitter_ms.filter(|v| *v > JITTER_MS) {
             jitter.add(v, d);
         }
-        if let Some(v) = i.concealment.filter(|v| *v > CONCEALMENT) {
+        if let Some(v) = i.effective_loss.or(i.concealment).filter(|v| *v > CONCEALMENT) {
             conceal.add(v * 100.0, d);
-        }
-        if kind == MediaKind::Video
-            && let Some(v) = i.fps.filter(|v| *v < LOW_FPS)
-        {
-            fps.add(v, d);
         }
         if let Some(v) = i.mos.filter(|v| *v < LOW_MOS) {
             mos.add(v, d);
         }
-        frozen_ms += i.frozen_ms.unwrap_or(0.0);
+        if kind == MediaKind::Video {
+            frozen_ms += i.frozen_ms.unwrap_or(0.0);
+            if let Some(v) = i.fps {
+                best_fps = best_fps.max(v);
+                if v < best_fps.min(SMOOTH_FPS) * LOW_FPS_SHARE {
+                    fps.add(v, d);
+                }
+            }
+            if let (Some(w), Some(h)) = (i.width, i.height.filter(|h| *h > 0.0)) {
+                if h > best_size.1 {
+                    best_size = (w, h);
+                }
+                if h <= best_size.1 * LOW_HEIGHT_SHARE {
+                    small.add(h, d);
+                    if smallest.is_none_or(|s| h < s.1) {
+                        smallest = Some((w, h));
+                        small_from = best_size;
+                    }
+                }
+            }
+        }
         if let Some(l) = i.quality_limitation.as_deref().filter(|l| matches!(*l, "bandwidth" | "cpu")) {
             match limited.iter_mut().find(|(k, _)| k == l) {
                 Some(e) => e.1 += d,
@@ -157,11 +200,18 @@ pub fn stream_score(kind: MediaKind, intervals: &[StreamInterval], excluded: &[(
             });
         }
     };
+    let what = kind_word(kind);
+    push("noMedia", &dead, &|_, s| format!("no {what} received for {s} s"));
     push("rtt", &rtt, &|v, s| format!("RTT {v:.0} ms for {s} s"));
     push("loss", &loss, &|v, s| format!("loss {v:.1} % for {s} s"));
     push("jitter", &jitter, &|v, s| format!("jitter {v:.0} ms for {s} s"));
-    push("concealment", &conceal, &|v, s| format!("audio concealed {v:.0} % for {s} s"));
+    push("concealment", &conceal, &|v, s| format!("audio lost or concealed {v:.0} % for {s} s"));
     push("frameRate", &fps, &|v, s| format!("frame rate {v:.0} fps for {s} s"));
+    if let Some((w, h)) = smallest {
+        push("resolution", &small, &|_, s| {
+            format!("video down to {w:.0}×{h:.0} (from {:.0}×{:.0}) for {s} s", small_from.0, small_from.1)
+        });
+    }
     push("mos", &mos, &|v, s| format!("MOS {v:.2} for {s} s"));
     if frozen_ms >= FREEZE_MS {
         reasons.push(Reason {
@@ -171,34 +221,36 @@ pub fn stream_score(kind: MediaKind, intervals: &[StreamInterval], excluded: &[(
             duration_ms: frozen_ms,
         });
     }
-    for (what, d) in limited {
+    for (why, d) in limited {
         reasons.push(Reason {
             metric: "limitation".into(),
-            text: format!("sending limited by {what} for {} s", secs(d)),
+            text: format!("sending limited by {why} for {} s", secs(d)),
             value: d / 1000.0,
             duration_ms: d,
         });
     }
     sort(&mut reasons);
-    Score { score: total.mean(), reasons }
+    Score { score: blend(&mut scored), reasons }
 }
 
-fn sort(reasons: &mut [Reason]) {
-    reasons.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms).then_with(|| a.metric.cmp(&b.metric)));
+/// Most severe first: connections that never set up, then by how long the problem lasted.
+pub(crate) fn sort(reasons: &mut [Reason]) {
+    reasons.sort_by(|a, b| {
+        (b.metric == "setupFailed")
+            .cmp(&(a.metric == "setupFailed"))
+            .then(b.duration_ms.total_cmp(&a.duration_ms))
+            .then_with(|| a.metric.cmp(&b.metric))
+    });
 }
 
 /// Combines the scores of the parts of one thing (streams of a fabric, fabrics of a
-/// participant, participants of a conference): the mean of the scored parts, and their reasons,
-/// each prefixed with `label` of its part, longest first, at most `keep`.
+/// participant, participants of a conference): the blend of the scored parts' mean and their
+/// worst, and their reasons, each prefixed with `label` of its part, at most `keep`.
 pub fn combine<'a>(parts: impl IntoIterator<Item = (&'a str, &'a Score)>, keep: usize) -> Score {
-    let mut sum = 0.0;
-    let mut n = 0;
+    let mut scores = Vec::new();
     let mut reasons = Vec::new();
     for (label, s) in parts {
-        if let Some(v) = s.score {
-            sum += v;
-            n += 1;
-        }
+        scores.extend(s.score);
         for r in &s.reasons {
             let text = if label.is_empty() { r.text.clone() } else { format!("{label}: {}", r.text) };
             reasons.push(Reason { text, ..r.clone() });
@@ -206,7 +258,77 @@ pub fn combine<'a>(parts: impl IntoIterator<Item = (&'a str, &'a Score)>, keep: 
     }
     sort(&mut reasons);
     reasons.truncate(keep);
-    Score { score: (n > 0).then(|| sum / n as f64), reasons }
+    Score { score: worst_blend(&scores), reasons }
+}
+
+/// Half the mean of `scores`, half their minimum.
+pub fn worst_blend(scores: &[f64]) -> Option<f64> {
+    let min = scores.iter().copied().min_by(f64::total_cmp)?;
+    Some(0.5 * scores.iter().sum::<f64>() / scores.len() as f64 + 0.5 * min)
+}
+
+/// One line per pair of users and problem, for a conference: the reasons of every stream and
+/// connection between the same two users (both ends' reports, both directions) folded into one
+/// line with the longest duration among them; then a problem that one user shares with three
+/// or more others in the same way is said once for that user. `items` are (user, remote user,
+/// reason).
+pub fn group_by_pair<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a Reason)>, keep: usize) -> Vec<Reason> {
+    // (metric, pair) → the longest-lasting reason of that kind between them.
+    let mut by_pair: BTreeMap<(String, String, String), &Reason> = BTreeMap::new();
+    for (a, b, r) in items {
+        let (x, y) = if a <= b { (a, b) } else { (b, a) };
+        let e = by_pair.entry((r.metric.clone(), x.to_owned(), y.to_owned())).or_insert(r);
+        if r.duration_ms > e.duration_ms {
+            *e = r;
+        }
+    }
+    // A user in three or more pairs with the same problem: one line for them.
+    let mut counts: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for (metric, x, y) in by_pair.keys() {
+        counts.entry((metric.as_str(), x.as_str())).or_default().push(y.as_str());
+        counts.entry((metric.as_str(), y.as_str())).or_default().push(x.as_str());
+    }
+    let mut hub_counts: Vec<(&str, &str, usize)> =
+        counts.iter().filter(|(_, others)| others.len() >= 3).map(|((m, u), o)| (*m, *u, o.len())).collect();
+    hub_counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
+    let mut out = Vec::new();
+    let mut said: std::collections::BTreeSet<(&str, &str, &str)> = std::collections::BTreeSet::new();
+    for (metric, user, _) in hub_counts {
+        let mut worst: Option<&Reason> = None;
+        let mut others = Vec::new();
+        for ((m, x, y), r) in &by_pair {
+            if m != metric || (x != user && y != user) || said.contains(&(m.as_str(), x.as_str(), y.as_str())) {
+                continue;
+            }
+            others.push(if x == user { y.as_str() } else { x.as_str() });
+            if worst.is_none_or(|w| r.duration_ms > w.duration_ms) {
+                worst = Some(r);
+            }
+        }
+        if others.len() < 3 {
+            continue;
+        }
+        for (m, x, y) in by_pair.keys() {
+            if m == metric && (x == user || y == user) {
+                said.insert((m.as_str(), x.as_str(), y.as_str()));
+            }
+        }
+        let r = worst.expect("three pairs at least");
+        out.push(Reason {
+            text: format!("{user} ↔ {} others ({}): {}", others.len(), others.join(", "), r.text),
+            ..r.clone()
+        });
+    }
+    for ((m, x, y), r) in &by_pair {
+        if said.contains(&(m.as_str(), x.as_str(), y.as_str())) {
+            continue;
+        }
+        let text = if x == y { format!("{x}: {}", r.text) } else { format!("{x} ↔ {y}: {}", r.text) };
+        out.push(Reason { text, ..(*r).clone() });
+    }
+    sort(&mut out);
+    out.truncate(keep);
+    out
 }
 
 /// The score of a fabric that never connected.
@@ -226,6 +348,7 @@ pub fn failed_setup(reason: Option<&str>) -> Score {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quality::QualityLabel;
 
     fn interval(start: f64, end: f64) -> StreamInterval {
         StreamInterval {
@@ -242,48 +365,66 @@ mod tests {
             freezes: Some(0.0),
             frozen_ms: Some(0.0),
             concealment: None,
+            effective_loss: None,
             jitter_buffer_ms: None,
             quality_limitation: None,
             mos: None,
+            no_media: false,
+            paused: false,
+            score: Some(5.0),
             label: QualityLabel::Excellent,
         }
     }
 
+    fn video(intervals: &[StreamInterval], hold: &[(f64, f64)]) -> Score {
+        stream_score(MediaKind::Video, Direction::Inbound, intervals, hold)
+    }
+
     #[test]
     fn clean_video_scores_five_with_no_reasons() {
-        let s = stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), interval(10_000.0, 20_000.0)], &[]);
+        let s = video(&[interval(0.0, 10_000.0), interval(10_000.0, 20_000.0)], &[]);
         assert_eq!(s.score, Some(5.0));
         assert!(s.reasons.is_empty());
     }
 
     #[test]
     fn reasons_say_what_and_for_how_long() {
-        let mut bad = interval(10_000.0, 50_000.0);
-        bad.rtt_ms = Some(420.0);
-        bad.label = QualityLabel::Fair;
+        let mut far = interval(10_000.0, 50_000.0);
+        far.rtt_ms = Some(420.0);
+        far.score = Some(4.5);
         let mut frozen = interval(50_000.0, 60_000.0);
-        frozen.frozen_ms = Some(12_000.0 / 2.0);
+        frozen.frozen_ms = Some(6_000.0);
+        frozen.score = Some(2.0);
         let mut lossy = interval(60_000.0, 70_000.0);
         lossy.fraction_lost = Some(0.08);
-        let s = stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), bad, frozen, lossy], &[]);
+        lossy.score = Some(3.8);
+        let mut small = interval(70_000.0, 90_000.0);
+        (small.width, small.height, small.fps) = (Some(160.0), Some(90.0), Some(4.0));
+        small.score = Some(1.5);
+        let s = video(&[interval(0.0, 10_000.0), far, frozen, lossy, small], &[]);
         let texts: Vec<&str> = s.reasons.iter().map(|r| r.text.as_str()).collect();
         assert_eq!(texts[0], "RTT 420 ms for 40 s", "{texts:?}");
         assert!(texts.contains(&"video frozen 6 s"), "{texts:?}");
         assert!(texts.contains(&"loss 8.0 % for 10 s"), "{texts:?}");
+        assert!(texts.contains(&"video down to 160×90 (from 1280×720) for 20 s"), "{texts:?}");
+        assert!(texts.contains(&"frame rate 4 fps for 20 s"), "{texts:?}");
         let score = s.score.unwrap();
-        assert!(score < 4.5 && score > 2.0, "{score}");
+        assert!(score < 3.5 && score > 1.5, "{score}");
     }
 
     #[test]
-    fn hold_time_is_left_out() {
+    fn hold_and_muted_time_are_left_out() {
         let mut held = interval(10_000.0, 20_000.0);
         held.fps = Some(0.5);
-        held.label = QualityLabel::Bad;
-        let with_hold =
-            stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), held.clone()], &[(10_000.0, 20_000.0)]);
+        held.score = Some(0.5);
+        let with_hold = video(&[interval(0.0, 10_000.0), held.clone()], &[(10_000.0, 20_000.0)]);
         assert_eq!(with_hold.score, Some(5.0));
-        let without = stream_score(MediaKind::Video, &[interval(0.0, 10_000.0), held], &[]);
+        let without = video(&[interval(0.0, 10_000.0), held.clone()], &[]);
         assert!(without.score.unwrap() < 4.0);
+        held.set_aside();
+        let muted = video(&[interval(0.0, 10_000.0), held], &[]);
+        assert_eq!(muted.score, Some(5.0));
+        assert!(muted.reasons.is_empty(), "{:?}", muted.reasons);
     }
 
     #[test]
@@ -294,23 +435,95 @@ mod tests {
         assert!(!mostly_on_hold(&i, &[(20_000.0, 30_000.0)]));
     }
 
-    #[test]
-    fn audio_uses_mos() {
-        let mut i = interval(0.0, 10_000.0);
-        i.mos = Some(4.41);
-        assert!((interval_score(MediaKind::Audio, &i) - 4.871).abs() < 0.01);
-        i.mos = Some(2.0);
-        i.label = QualityLabel::Fair;
-        assert!((interval_score(MediaKind::Audio, &i) - 1.4286).abs() < 0.01);
+    /// Three minutes of clean audio at MOS 4.41, with 0, 10 or 25 s of it dead.
+    fn audio_call(dead_s: usize) -> Score {
+        let intervals: Vec<StreamInterval> = (0..90)
+            .map(|k| {
+                let mut i = interval(k as f64 * 2_000.0, (k + 1) as f64 * 2_000.0);
+                (i.fps, i.width, i.height) = (None, None, None);
+                i.mos = Some(4.41);
+                i.score = Some(crate::quality::score_of_mos(4.41));
+                if (30..30 + dead_s / 2).contains(&k) {
+                    i.no_media = true;
+                    i.mos = Some(1.0);
+                    i.score = Some(0.0);
+                }
+                i
+            })
+            .collect();
+        stream_score(MediaKind::Audio, Direction::Inbound, &intervals, &[])
     }
 
     #[test]
-    fn combining_averages_and_labels_reasons() {
+    fn dead_audio_ranks_a_call_below_a_clean_one_and_says_so() {
+        let clean = audio_call(0);
+        let short = audio_call(10);
+        let long = audio_call(25);
+        let (c, sh, l) = (clean.score.unwrap(), short.score.unwrap(), long.score.unwrap());
+        assert!(c >= 4.8, "{c}");
+        assert!(sh < c && l < sh, "{c} {sh} {l}");
+        assert!(l < 3.0, "25 s of dead audio in 3 min is a poor call: {l}");
+        assert_eq!(long.reasons[0].text, "no audio received for 24 s", "{:?}", long.reasons);
+        assert!(clean.reasons.is_empty());
+        // Dead time is not also reported as a low MOS.
+        assert!(long.reasons.iter().all(|r| r.metric != "mos"), "{:?}", long.reasons);
+    }
+
+    #[test]
+    fn the_blend_weighs_the_worst_fifth_as_much_as_the_whole() {
+        assert_eq!(blend(&mut []), None);
+        assert_eq!(blend(&mut [(4.0, 10.0)]), Some(4.0));
+        // 80 s at 5 and 20 s at 0: mean 4, worst fifth 0 → 2.
+        assert_eq!(blend(&mut [(5.0, 80.0), (0.0, 20.0)]), Some(2.0));
+        // More bad time never scores higher.
+        let mut last = 5.0;
+        for bad in [0.0, 5.0, 10.0, 20.0, 40.0, 80.0] {
+            let s = blend(&mut [(5.0, 100.0 - bad), (1.0, bad)]).unwrap();
+            assert!(s <= last, "{bad}: {s} > {last}");
+            last = s;
+        }
+    }
+
+    #[test]
+    fn combining_blends_mean_and_worst_and_labels_reasons() {
         let good = Score { score: Some(5.0), reasons: vec![] };
         let bad = failed_setup(Some("IceConnectionFailure"));
         let c = combine([("alice→bob", &good), ("bob→alice", &bad)], 5);
-        assert_eq!(c.score, Some(2.5));
+        assert_eq!(c.score, Some(1.25));
         assert_eq!(c.reasons[0].text, "bob→alice: connection never set up (IceConnectionFailure)");
         assert_eq!(combine(std::iter::empty(), 5).score, None);
+    }
+
+    fn reason(metric: &str, text: &str, duration_ms: f64) -> Reason {
+        Reason { metric: metric.into(), text: text.into(), value: 1.0, duration_ms }
+    }
+
+    /// A six-party mesh where carol's network loses packets: every one of her 10 connections'
+    /// streams, both ends, reports it (40 stream reasons); plus one pair with high RTT.
+    #[test]
+    fn a_six_party_call_lists_each_problem_once_per_pair_or_user() {
+        let users = ["alice", "bob", "carol", "dan", "eve", "fay"];
+        let loss = reason("loss", "loss 8.0 % for 40 s", 40_000.0);
+        let loss_short = reason("loss", "loss 6.0 % for 20 s", 20_000.0);
+        let rtt = reason("rtt", "RTT 420 ms for 30 s", 30_000.0);
+        let mut items = Vec::new();
+        for other in users.iter().filter(|u| **u != "carol") {
+            for _ in 0..2 {
+                items.push(("carol", *other, &loss));
+                items.push((*other, "carol", &loss_short));
+            }
+        }
+        items.push(("alice", "bob", &rtt));
+        items.push(("bob", "alice", &rtt));
+        let lines = group_by_pair(items, 8);
+        let texts: Vec<&str> = lines.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["carol ↔ 5 others (alice, bob, dan, eve, fay): loss 8.0 % for 40 s", "alice ↔ bob: RTT 420 ms for 30 s"]
+        );
+        // Two pairs only: said per pair.
+        let few = group_by_pair([("a", "b", &loss), ("c", "a", &loss_short)], 8);
+        let texts: Vec<&str> = few.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["a ↔ b: loss 8.0 % for 40 s", "a ↔ c: loss 6.0 % for 20 s"]);
     }
 }

@@ -1,14 +1,17 @@
 //! Per-stream time series: from successive getStats snapshots of one RTP stream to intervals
-//! with rates, loss, delay, video smoothness, audio concealment, MOS and a quality label.
+//! with rates, loss, delay, video smoothness, audio concealment, MOS, and the verdict of
+//! [`crate::quality`] (score and label).
 //!
 //! Snapshots are cumulative counters as getStats reports them; an interval is the difference of
 //! two consecutive snapshots. A counter that goes backwards (renegotiation, a reused SSRC)
-//! starts a new series instead of producing a negative rate.
+//! starts a new series instead of producing a negative rate. The tracker also remembers what
+//! the stream has shown it can do (best frame rate, height and audio bitrate so far, whether
+//! media ever flowed), which the verdict judges each interval against.
 
 use serde::{Deserialize, Serialize};
 
 use crate::emodel::{AudioConditions, CodecImpairment, audio_mos};
-use crate::quality::{Direction, LabelInputs, MediaKind, QualityLabel, label};
+use crate::quality::{Direction, IntervalFacts, MediaKind, QualityLabel, judge};
 
 /// One RTP stream's counters at one instant, as extracted from a stats submission (both the
 /// original callstats-js report list and our SDK's). Units are getStats' own (bytes, packets,
@@ -66,6 +69,12 @@ pub struct StreamSnapshot {
     /// concealedSamples (inbound audio).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concealed_samples: Option<f64>,
+    /// silentConcealedSamples: concealed samples that were silence or comfort noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silent_concealed_samples: Option<f64>,
+    /// packetsDiscarded: packets that arrived too late or too early for the jitter buffer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packets_discarded: Option<f64>,
     /// totalSamplesReceived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_samples: Option<f64>,
@@ -96,7 +105,7 @@ pub struct StreamInterval {
     pub fraction_lost: Option<f64>,
     /// Jitter, ms.
     pub jitter_ms: Option<f64>,
-    /// Round-trip time, ms.
+    /// Round-trip time, ms, as last reported (within `RTT_HELD_MS`).
     pub rtt_ms: Option<f64>,
     /// Frames per second.
     pub fps: Option<f64>,
@@ -108,27 +117,63 @@ pub struct StreamInterval {
     pub freezes: Option<f64>,
     /// Time frozen in the interval, ms.
     pub frozen_ms: Option<f64>,
-    /// Share of audio samples concealed, 0–1.
+    /// Share of audio samples concealed, 0–1 (silent concealment included).
     pub concealment: Option<f64>,
+    /// Audio: the share of the media the listener did not get as sent, 0–1: the larger of the
+    /// packets lost or discarded late and the samples concealed other than silence; 1 when
+    /// nothing arrived. The loss the MOS is computed with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_loss: Option<f64>,
     /// Average jitter-buffer delay, ms.
     pub jitter_buffer_ms: Option<f64>,
     /// Why the encoder held back (outbound video).
     pub quality_limitation: Option<String>,
     /// E-model MOS (audio, when the delay is known).
     pub mos: Option<f64>,
-    /// callstats.js's label.
+    /// The stream had flowed and nothing arrived (inbound) or left (outbound) in this interval.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_media: bool,
+    /// Muted, paused or on hold as the app said: not judged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+    /// The verdict's 0–5 score (see `quality`); `None` when there was nothing to judge.
+    pub score: Option<f64>,
+    /// The verdict's label.
     pub label: QualityLabel,
 }
 
-/// RTTs kept for the median the labels use (the original uses a sliding percentile too).
-const RTT_WINDOW: usize = 8;
+impl StreamInterval {
+    /// Sets the interval aside as muted, paused or on hold: it keeps its measurements but has
+    /// no verdict, and no score or reason counts it.
+    pub fn set_aside(&mut self) {
+        self.paused = true;
+        self.score = None;
+        self.label = QualityLabel::Unknown;
+    }
+}
 
 /// Follows one stream across snapshots.
 #[derive(Debug, Clone, Default)]
 pub struct StreamTracker {
     prev: Option<StreamSnapshot>,
-    rtts: Vec<f64>,
-    prev_fps: Option<f64>,
+    /// Media has flowed at least once (so an interval without any is an outage, not a start).
+    flowed: bool,
+    best_fps: Option<f64>,
+    best_height: Option<f64>,
+    best_bitrate_kbps: Option<f64>,
+    /// The last RTT reported, ms, and when.
+    last_rtt: Option<(f64, f64)>,
+}
+
+/// How long an RTT stays the stream's RTT when later polls do not report one (browsers report
+/// the candidate pair's RTT only once a consent check has been answered, and RTCP RTTs only
+/// when a report arrived), ms.
+pub const RTT_HELD_MS: f64 = 10_000.0;
+
+fn raise(best: &mut Option<f64>, v: Option<f64>) {
+    if let Some(v) = v.filter(|v| v.is_finite() && *v > 0.0) {
+        *best = Some(best.map_or(v, |b| b.max(v)));
+    }
 }
 
 fn delta(cur: Option<f64>, prev: Option<f64>) -> Option<f64> {
@@ -138,11 +183,8 @@ fn delta(cur: Option<f64>, prev: Option<f64>) -> Option<f64> {
 impl StreamTracker {
     /// Feeds the next snapshot; returns the interval since the previous one, if there is one.
     pub fn push(&mut self, cur: StreamSnapshot) -> Option<StreamInterval> {
-        if let Some(rtt) = cur.rtt_s.filter(|r| r.is_finite() && *r > 0.0) {
-            if self.rtts.len() == RTT_WINDOW {
-                self.rtts.remove(0);
-            }
-            self.rtts.push(rtt * 1000.0);
+        if let Some(r) = cur.rtt_s.filter(|r| r.is_finite() && *r > 0.0) {
+            self.last_rtt = Some((cur.timestamp_ms, r * 1000.0));
         }
         let prev = self.prev.replace(cur.clone())?;
         let dt_s = (cur.timestamp_ms - prev.timestamp_ms) / 1000.0;
@@ -150,11 +192,15 @@ impl StreamTracker {
             .iter()
             .any(|(c, p)| delta(*c, *p).is_some_and(|d| d < 0.0));
         if dt_s <= 0.0 || reset {
-            self.prev_fps = None;
             return None;
         }
+        let dur_ms = cur.timestamp_ms - prev.timestamp_ms;
         let rate = |d: Option<f64>| d.map(|d| d / dt_s);
         let d_packets = delta(cur.packets, prev.packets);
+        let no_media = self.flowed && d_packets == Some(0.0);
+        if d_packets.is_some_and(|p| p > 0.0) {
+            self.flowed = true;
+        }
         let d_lost = delta(cur.packets_lost, prev.packets_lost).map(|l| l.max(0.0));
         let fraction_lost = match cur.direction {
             Direction::Inbound => match (d_lost, d_packets) {
@@ -164,16 +210,9 @@ impl StreamTracker {
             Direction::Outbound => cur.remote_fraction_lost,
         };
         let fps = rate(delta(cur.frames, prev.frames));
-        let frame_rate_ratio = match (fps, self.prev_fps) {
-            (Some(f), Some(p)) if p > 0.0 => Some(f / p),
-            _ => None,
-        };
-        self.prev_fps = fps;
-        let d_samples = delta(cur.total_samples, prev.total_samples);
-        let concealment = match (delta(cur.concealed_samples, prev.concealed_samples), d_samples) {
-            (Some(c), Some(t)) if t > 0.0 => Some((c / t).clamp(0.0, 1.0)),
-            _ => None,
-        };
+        let d_samples = delta(cur.total_samples, prev.total_samples).filter(|t| *t > 0.0);
+        let d_concealed = delta(cur.concealed_samples, prev.concealed_samples).map(|c| c.max(0.0));
+        let concealment = d_concealed.zip(d_samples).map(|(c, t)| (c / t).clamp(0.0, 1.0));
         let jitter_buffer_ms = match (
             delta(cur.jitter_buffer_delay_s, prev.jitter_buffer_delay_s),
             delta(cur.jitter_buffer_emitted, prev.jitter_buffer_emitted),
@@ -182,37 +221,88 @@ impl StreamTracker {
             _ => None,
         };
         let jitter_ms = cur.jitter_s.map(|j| j * 1000.0);
-        let rtt_ms = cur.rtt_s.filter(|r| *r > 0.0).map(|r| r * 1000.0);
+        // The RTT as last reported, for up to RTT_HELD_MS (set from `cur` above when it has one).
+        let rtt_ms = self.last_rtt.filter(|(at, _)| cur.timestamp_ms - at <= RTT_HELD_MS).map(|(_, r)| r);
         let bitrate_kbps = rate(delta(cur.bytes, prev.bytes)).map(|b| b * 8.0 / 1000.0);
-        let mos = match (cur.kind, rtt_ms) {
-            (MediaKind::Audio, Some(rtt)) => {
-                let codec = CodecImpairment::for_codec(cur.codec.as_deref().unwrap_or("opus"), bitrate_kbps, cur.fec);
-                // Without a jitter-buffer figure (outbound streams), the jitter itself stands in
-                // for the receiver's buffering.
-                let jb = jitter_buffer_ms.or(jitter_ms).unwrap_or(0.0);
-                let loss_pct = fraction_lost.unwrap_or(0.0) * 100.0;
-                Some(
-                    audio_mos(&AudioConditions {
-                        rtt_ms: rtt,
-                        jitter_buffer_ms: jb,
-                        loss_pct,
-                        burst_ratio: 1.0,
-                        codec,
-                    })
-                    .1,
-                )
-            }
-            _ => None,
+        let frozen_ms = delta(cur.freeze_duration_s, prev.freeze_duration_s).map(|f| (f * 1000.0).clamp(0.0, dur_ms));
+
+        let mut facts = IntervalFacts {
+            duration_ms: dur_ms,
+            fraction_lost,
+            rtt_ms,
+            jitter_ms,
+            fps,
+            height: cur.height,
+            frozen_ms,
+            no_media,
+            ..Default::default()
         };
-        let median_rtt_ms = median(&self.rtts);
+        let mut effective_loss = None;
+        let mut mos = None;
+        match cur.kind {
+            MediaKind::Audio => {
+                raise(&mut self.best_bitrate_kbps, bitrate_kbps);
+                effective_loss = match cur.direction {
+                    Direction::Inbound if no_media => Some(1.0),
+                    Direction::Inbound => {
+                        // Lost or discarded late, over what should have arrived.
+                        let d_discarded = delta(cur.packets_discarded, prev.packets_discarded).map(|d| d.max(0.0));
+                        let packet_loss = match (d_lost, d_packets) {
+                            (Some(l), Some(p)) if l + p > 0.0 => Some((l + d_discarded.unwrap_or(0.0)) / (l + p)),
+                            _ => None,
+                        };
+                        let silent = delta(cur.silent_concealed_samples, prev.silent_concealed_samples)
+                            .map_or(0.0, |s| s.max(0.0));
+                        let voiced = d_concealed.zip(d_samples).map(|(c, t)| ((c - silent) / t).clamp(0.0, 1.0));
+                        match (packet_loss, voiced) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        }
+                    }
+                    Direction::Outbound => fraction_lost,
+                };
+                if !(no_media && cur.direction == Direction::Outbound) {
+                    let codec = CodecImpairment::for_codec(
+                        cur.codec.as_deref().unwrap_or("opus"),
+                        self.best_bitrate_kbps,
+                        cur.fec,
+                    );
+                    // Without a jitter-buffer figure (outbound streams), the jitter itself
+                    // stands in for the receiver's buffering.
+                    let jb = jitter_buffer_ms.or(jitter_ms).unwrap_or(0.0);
+                    let mos_at = |rtt: f64| {
+                        audio_mos(&AudioConditions {
+                            rtt_ms: rtt,
+                            jitter_buffer_ms: jb,
+                            loss_pct: effective_loss.unwrap_or(0.0) * 100.0,
+                            burst_ratio: 1.0,
+                            codec,
+                        })
+                        .1
+                    };
+                    // Nothing heard at all is the floor of the scale (the E-model's loss term
+                    // saturates at R ≈ 20, MOS 1.2, for any codec that conceals).
+                    mos = rtt_ms.map(|rtt| if no_media { 1.0 } else { mos_at(rtt) });
+                    facts.mos = mos;
+                    facts.mos_without_rtt = Some(mos_at(0.0)).filter(|_| mos.is_none());
+                }
+            }
+            MediaKind::Video => {
+                if no_media && cur.direction == Direction::Inbound {
+                    facts.frozen_ms = Some(dur_ms);
+                }
+                // The best so far includes this interval, so a stream is never judged against
+                // more than it has shown.
+                raise(&mut self.best_fps, fps);
+                raise(&mut self.best_height, cur.height);
+                facts.best_fps = self.best_fps;
+                facts.best_height = self.best_height;
+            }
+        }
+        let verdict = judge(cur.kind, cur.direction, &facts);
         Some(StreamInterval {
             start_ms: prev.timestamp_ms,
             end_ms: cur.timestamp_ms,
-            label: label(
-                cur.kind,
-                cur.direction,
-                &LabelInputs { throughput_kbps: bitrate_kbps, fraction_lost, median_rtt_ms, frame_rate_ratio },
-            ),
             bitrate_kbps,
             packet_rate: rate(d_packets),
             fraction_lost,
@@ -222,11 +312,16 @@ impl StreamTracker {
             width: cur.width,
             height: cur.height,
             freezes: delta(cur.freeze_count, prev.freeze_count).map(|f| f.max(0.0)),
-            frozen_ms: delta(cur.freeze_duration_s, prev.freeze_duration_s).map(|f| (f * 1000.0).max(0.0)),
+            frozen_ms: facts.frozen_ms,
             concealment,
+            effective_loss,
             jitter_buffer_ms,
             quality_limitation: cur.quality_limitation.clone(),
             mos,
+            no_media,
+            paused: false,
+            score: verdict.map(|v| v.score),
+            label: verdict.map_or(QualityLabel::Unknown, |v| v.label),
         })
     }
 }
@@ -266,6 +361,8 @@ mod tests {
             freeze_count: None,
             freeze_duration_s: None,
             concealed_samples: Some(0.0),
+            silent_concealed_samples: Some(0.0),
+            packets_discarded: Some(0.0),
             total_samples: Some(t * 48.0),
             jitter_buffer_delay_s: Some(t / 1000.0 * 48000.0 * 0.03),
             jitter_buffer_emitted: Some(t / 1000.0 * 48000.0),
@@ -300,21 +397,31 @@ mod tests {
         assert!(t.push(inbound_audio(10_000.0, 6_000.0, 120.0, 0.0)).is_none());
     }
 
-    #[test]
-    fn video_freezes_and_frame_rate() {
-        let snap = |t: f64, frames: f64, freezes: f64, frozen: f64| StreamSnapshot {
+    /// Received VP8 at 640×480, 100 bytes a packet.
+    fn inbound_video(t: f64, frames: f64, packets: f64, frozen_s: f64) -> StreamSnapshot {
+        StreamSnapshot {
             kind: MediaKind::Video,
             frames: Some(frames),
-            freeze_count: Some(freezes),
-            freeze_duration_s: Some(frozen),
+            freeze_count: Some(0.0),
+            freeze_duration_s: Some(frozen_s),
             codec: Some("VP8".into()),
             concealed_samples: None,
+            silent_concealed_samples: None,
             total_samples: None,
             jitter_buffer_delay_s: None,
             jitter_buffer_emitted: None,
             width: Some(640.0),
+            height: Some(480.0),
+            ..inbound_audio(t, packets * 100.0, packets, 0.0)
+        }
+    }
+
+    #[test]
+    fn video_freezes_and_frame_rate() {
+        let snap = |t: f64, frames: f64, freezes: f64, frozen: f64| StreamSnapshot {
+            freeze_count: Some(freezes),
             height: Some(360.0),
-            ..inbound_audio(t, t * 100.0, t / 10.0, 0.0)
+            ..inbound_video(t, frames, t / 10.0, frozen)
         };
         let mut t = StreamTracker::default();
         t.push(snap(0.0, 0.0, 0.0, 0.0));
@@ -325,9 +432,114 @@ mod tests {
         assert_eq!(b.fps, Some(6.0));
         assert_eq!(b.freezes, Some(2.0));
         assert_eq!(b.frozen_ms, Some(4500.0));
-        // Frame-rate ratio 6/30 = 0.2 → bad (1); 800 kbit/s → fair (3); RTT 50 ms → excellent (5):
-        // mean 3 → fair.
+        // 4.5 s of 10 s frozen costs 2.25; over the 5.5 s the picture moved it showed 6 / 0.55
+        // = 10.9 fps of a best 30: 0.75 more. 2.0 → bad.
         assert_eq!(b.bitrate_kbps, Some(800.0));
-        assert_eq!(b.label, QualityLabel::Fair);
+        assert!((b.score.unwrap() - 2.0).abs() < 0.01, "{:?}", b.score);
+        assert_eq!(b.label, QualityLabel::Bad);
+        assert_eq!(a.label, QualityLabel::Excellent);
+    }
+
+    /// Two-second intervals of a 48 kHz Opus stream at 50 packets/s.
+    fn audio_series(packets_per_interval: &[f64], concealed: &[f64], silent: &[f64]) -> Vec<StreamInterval> {
+        let mut tracker = StreamTracker::default();
+        let (mut packets, mut conc, mut sil) = (0.0, 0.0, 0.0);
+        let mut out = Vec::new();
+        for k in 0..=packets_per_interval.len() {
+            if k > 0 {
+                packets += packets_per_interval[k - 1];
+                conc += concealed[k - 1];
+                sil += silent[k - 1];
+            }
+            let t = 10_000.0 + k as f64 * 2_000.0;
+            let mut snap = inbound_audio(t, packets * 100.0, packets, 0.0);
+            snap.concealed_samples = Some(conc);
+            snap.silent_concealed_samples = Some(sil);
+            out.extend(tracker.push(snap));
+        }
+        out
+    }
+
+    #[test]
+    fn dead_audio_after_it_flowed_is_bad_with_the_mos_of_total_loss() {
+        let i =
+            audio_series(&[100.0, 0.0, 0.0, 100.0], &[0.0, 96_000.0, 96_000.0, 0.0], &[0.0, 90_000.0, 96_000.0, 0.0]);
+        assert_eq!(i[0].label, QualityLabel::Excellent);
+        for dead in &i[1..3] {
+            assert!(dead.no_media);
+            assert_eq!(dead.effective_loss, Some(1.0));
+            assert_eq!(dead.label, QualityLabel::Bad);
+            assert_eq!(dead.score, Some(0.0));
+            assert!(dead.mos.unwrap() < 1.1, "{:?}", dead.mos);
+        }
+        assert!(!i[3].no_media);
+        assert_eq!(i[3].label, QualityLabel::Excellent);
+        // A stream that has not started yet is not an outage.
+        let before = audio_series(&[0.0, 100.0], &[0.0, 0.0], &[0.0, 0.0]);
+        assert!(!before[0].no_media);
+    }
+
+    #[test]
+    fn concealment_lowers_mos_even_without_packet_loss_but_silence_does_not() {
+        let i = audio_series(&[100.0, 100.0, 100.0], &[0.0, 19_200.0, 19_200.0], &[0.0, 0.0, 19_200.0]);
+        // 19,200 of 96,000 samples concealed: a fifth of the audio synthesised.
+        assert_eq!(i[1].fraction_lost, Some(0.0));
+        assert!((i[1].effective_loss.unwrap() - 0.2).abs() < 1e-9);
+        assert!(i[1].mos.unwrap() < i[0].mos.unwrap() - 0.8, "{:?} vs {:?}", i[1].mos, i[0].mos);
+        assert_eq!(i[1].label, QualityLabel::Bad);
+        // The same amount concealed as silence (comfort noise between talk spurts) is no fault.
+        assert_eq!(i[2].effective_loss, Some(0.0));
+        assert_eq!(i[2].mos, i[0].mos);
+    }
+
+    #[test]
+    fn a_quiet_interval_of_an_opus_stream_is_not_on_a_bitrate_cliff() {
+        let mut t = StreamTracker::default();
+        t.push(inbound_audio(0.0, 0.0, 0.0, 0.0));
+        // 40 kbit/s with speech, then 10 kbit/s in a pause.
+        let loud = t.push(inbound_audio(10_000.0, 50_000.0, 500.0, 0.0)).unwrap();
+        let quiet = t.push(inbound_audio(20_000.0, 62_500.0, 1000.0, 0.0)).unwrap();
+        assert_eq!(quiet.bitrate_kbps, Some(10.0));
+        assert_eq!(quiet.mos, loud.mos);
+    }
+
+    #[test]
+    fn late_discarded_packets_count_as_lost_to_the_listener() {
+        let mut t = StreamTracker::default();
+        t.push(inbound_audio(0.0, 0.0, 0.0, 0.0));
+        let mut late = inbound_audio(10_000.0, 50_000.0, 500.0, 0.0);
+        late.packets_discarded = Some(50.0);
+        let i = t.push(late).unwrap();
+        assert_eq!(i.fraction_lost, Some(0.0));
+        assert!((i.effective_loss.unwrap() - 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn firefox_like_audio_without_rtt_is_still_judged() {
+        let mut t = StreamTracker::default();
+        let no_rtt = |t: f64, p: f64| StreamSnapshot { rtt_s: None, ..inbound_audio(t, p * 100.0, p, 0.0) };
+        t.push(no_rtt(0.0, 0.0));
+        let i = t.push(no_rtt(2_000.0, 100.0)).unwrap();
+        assert_eq!(i.mos, None, "no MOS is reported without an RTT");
+        assert_eq!(i.label, QualityLabel::Excellent);
+    }
+
+    #[test]
+    fn a_video_outage_is_frozen_time_and_the_freeze_reported_after_it_is_not_counted_twice() {
+        let snap = |t: f64, frames: f64, packets: f64, frozen_s: f64| StreamSnapshot {
+            freeze_count: Some(if frozen_s > 0.0 { 1.0 } else { 0.0 }),
+            ..inbound_video(t, frames, packets, frozen_s)
+        };
+        let mut t = StreamTracker::default();
+        t.push(snap(0.0, 0.0, 0.0, 0.0));
+        let a = t.push(snap(2_000.0, 60.0, 200.0, 0.0)).unwrap();
+        let dead = t.push(snap(4_000.0, 60.0, 200.0, 0.0)).unwrap();
+        let after = t.push(snap(6_000.0, 110.0, 400.0, 3.5)).unwrap();
+        assert_eq!(a.label, QualityLabel::Excellent);
+        assert!(dead.no_media);
+        assert_eq!(dead.frozen_ms, Some(2_000.0));
+        assert_eq!(dead.score, Some(0.0));
+        // Chrome reports the whole 3.5 s freeze when it ends; the interval holds 2 s of it.
+        assert_eq!(after.frozen_ms, Some(2_000.0));
     }
 }

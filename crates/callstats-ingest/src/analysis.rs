@@ -13,6 +13,7 @@ use callstats_analytics::conference::{
 };
 use callstats_analytics::fabric::{FabricSignal, FabricView};
 use callstats_analytics::quality::{Direction, MediaKind};
+use callstats_analytics::score::mostly_on_hold;
 use callstats_analytics::streams::{StreamInterval, StreamSnapshot, StreamTracker};
 use callstats_store::codec;
 use callstats_store::{
@@ -33,6 +34,7 @@ pub(crate) fn signal(event_type: &str, body: &Value, at_ms: f64) -> Option<Fabri
     Some(match event_type {
         "fabricSetup" => FabricSignal::Setup {
             delay_ms: delay,
+            at_ms,
             usage: field_str(body, "fabricUsage"),
             direction: field_str(body, "fabricTransmissionDirection"),
             remote_endpoint_type: field_str(body, "remoteEndpointType"),
@@ -146,6 +148,51 @@ impl Analysis {
     }
 }
 
+/// What a `media/actions` event says: the user's audio or video muted (`true`) or back.
+fn media_action(event_type: &str) -> Option<(MediaKind, bool)> {
+    Some(match event_type {
+        "audioMute" => (MediaKind::Audio, true),
+        "audioUnmute" => (MediaKind::Audio, false),
+        "videoPause" => (MediaKind::Video, true),
+        "videoResume" => (MediaKind::Video, false),
+        _ => return None,
+    })
+}
+
+/// Periods in which a user's audio or video was muted or paused, as the app said.
+#[derive(Default)]
+struct Mutes {
+    periods: BTreeMap<(String, MediaKind), Vec<(f64, f64)>>,
+    open: BTreeMap<(String, MediaKind), f64>,
+}
+
+impl Mutes {
+    fn apply(&mut self, user: &str, kind: MediaKind, muted: bool, at: f64) {
+        let key = (user.to_owned(), kind);
+        match (muted, self.open.get(&key)) {
+            (true, None) => {
+                self.open.insert(key, at);
+            }
+            (false, Some(&start)) => {
+                self.open.remove(&key);
+                self.periods.entry(key).or_default().push((start, at.max(start)));
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes what is still muted at `end`.
+    fn finish(&mut self, end: f64) {
+        for (key, start) in std::mem::take(&mut self.open) {
+            self.periods.entry(key).or_default().push((start, end.max(start)));
+        }
+    }
+
+    fn of(&self, user: Option<&str>, kind: MediaKind) -> &[(f64, f64)] {
+        user.and_then(|u| self.periods.get(&(u.to_owned(), kind))).map_or(&[], Vec::as_slice)
+    }
+}
+
 #[derive(Default)]
 struct FabricAcc {
     uc_id: String,
@@ -155,6 +202,8 @@ struct FabricAcc {
     hold: Vec<(f64, f64)>,
     hold_since: Option<f64>,
     relayed: Option<bool>,
+    /// Time of its first event (the client reports from `addNewFabric` on).
+    first_event_ms: Option<f64>,
 }
 
 impl Ingest {
@@ -191,6 +240,7 @@ impl Ingest {
         }
         let mut fabrics: BTreeMap<String, FabricAcc> = BTreeMap::new();
         let mut feedback = Vec::new();
+        let mut mutes = Mutes::default();
         for e in events.iter().filter(|e| e.submission.kind == SubmissionKind::Event) {
             let s = &e.submission;
             let uc = s.uc_id.clone().unwrap_or_default();
@@ -206,6 +256,10 @@ impl Ingest {
                 feedback.extend(rating);
                 continue;
             }
+            if let (Some((kind, muted)), Some(user)) = (media_action(&s.event_type), s.user_id.as_deref()) {
+                mutes.apply(user, kind, muted, s.timestamp_ms);
+                continue;
+            }
             let Some(conn) = &s.connection_id else { continue };
             let Some(body) = body_json(e) else { continue };
             let Some(sig) = signal(&s.event_type, &body, s.timestamp_ms) else { continue };
@@ -214,6 +268,7 @@ impl Ingest {
             f.uc_id = uc.clone();
             f.user_id = f.user_id.take().or_else(|| s.user_id.clone());
             f.remote = f.remote.take().or_else(|| s.remote_id.clone());
+            f.first_event_ms = Some(f.first_event_ms.map_or(s.timestamp_ms, |t| t.min(s.timestamp_ms)));
             match &sig {
                 FabricSignal::Terminated => lifecycle.fabric_terminated(&uc, conn),
                 FabricSignal::Hold if f.hold_since.is_none() => f.hold_since = Some(s.timestamp_ms),
@@ -262,8 +317,25 @@ impl Ingest {
                 }
             }
         }
-        let series: Vec<StreamSeries> = trackers.into_values().map(|(_, s)| s).collect();
         let end = row.last_seen as f64;
+        mutes.finish(end);
+        let series: Vec<StreamSeries> = trackers
+            .into_values()
+            .map(|(_, mut s)| {
+                // Muted or paused by the app: the sender's own outbound stream and what the far
+                // end receives of it are set aside, not judged.
+                let f = fabrics.get(&s.connection_id);
+                let sender = match s.direction {
+                    Direction::Outbound => f.and_then(|f| f.user_id.as_deref()),
+                    Direction::Inbound => f.and_then(|f| f.remote.as_deref()),
+                };
+                let muted = mutes.of(sender, s.kind);
+                for i in s.intervals.iter_mut().filter(|i| mostly_on_hold(i, muted)) {
+                    i.set_aside();
+                }
+                s
+            })
+            .collect();
         let fabrics = fabrics
             .into_iter()
             .map(|(conn, mut f)| {
@@ -286,7 +358,13 @@ impl Ingest {
                     user_id: f.user_id,
                     connection_id: conn,
                     remote_user_id: f.remote,
-                    view: FabricView::fold(&f.signals),
+                    view: {
+                        let mut view = FabricView::fold(&f.signals);
+                        if let Some(first) = f.first_event_ms {
+                            view.infer_setup_delay(first);
+                        }
+                        view
+                    },
                     hold: f.hold,
                     relayed: f.relayed,
                 }

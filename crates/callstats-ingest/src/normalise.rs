@@ -4,9 +4,21 @@
 //!
 //! The two current clients send standard webrtc-stats objects, so one extractor serves both:
 //! RTP reports give the stream and its counters, `codec` the codec and FEC, `remote-inbound-rtp`
-//! (matched through `localId`) the far end's view of what we send, and the selected
-//! candidate pair the transport RTT when a stream has no RTCP RTT of its own. Legacy reports
-//! carry numbers as strings and `goog*` names; they are read when no standard RTP report exists.
+//! (matched through `localId`) the far end's view of what we send. Legacy reports carry
+//! numbers as strings and `goog*` names; they are read when no standard RTP report exists.
+//!
+//! The RTT of every stream comes from the first source the browser offers, in this order:
+//!
+//! 1. the selected candidate pair's `currentRoundTripTime` (ICE consent checks on the path every
+//!    stream of the transport shares; Chrome and Safari report it);
+//! 2. `remote-inbound-rtp.roundTripTime` (RTCP receiver reports): the stream's own for an
+//!    outbound stream, else any of the same kind, else any (Firefox reports RTT only here, so
+//!    its received audio takes the RTT of what it sends on the same transport);
+//! 3. `remote-outbound-rtp.roundTripTime` (RTCP sender reports with DLRR, rarely present): the
+//!    stream's own for an inbound stream, else any.
+//!
+//! The SDK's compact extraction (`sdk/src/stats/compact.ts`) follows the same order; a test
+//! holds the two equal on recorded Chromium series.
 
 use std::collections::HashMap;
 
@@ -62,6 +74,11 @@ pub fn extract(list: &[Report<'_>]) -> Vec<StreamSnapshot> {
         });
     let transport_rtt = selected.and_then(|p| p.current_round_trip_time);
     let remote_of = |local_id: &str, t: &str| list.iter().find(|r| r.is(t) && r.local_id.as_deref() == Some(local_id));
+    // Any RTT of reports of type `t`: of the same kind first.
+    let any_rtt = |t: &str, kind: MediaKind| {
+        let rtts = || list.iter().filter(|r| r.is(t)).filter_map(|r| Some((media(r), r.round_trip_time?)));
+        rtts().find(|(k, _)| *k == Some(kind)).or_else(|| rtts().next()).map(|(_, rtt)| rtt)
+    };
 
     let mut out = Vec::new();
     for r in list {
@@ -94,6 +111,8 @@ pub fn extract(list: &[Report<'_>]) -> Vec<StreamSnapshot> {
             freeze_count: None,
             freeze_duration_s: None,
             concealed_samples: None,
+            silent_concealed_samples: None,
+            packets_discarded: None,
             total_samples: None,
             jitter_buffer_delay_s: None,
             jitter_buffer_emitted: None,
@@ -109,10 +128,15 @@ pub fn extract(list: &[Report<'_>]) -> Vec<StreamSnapshot> {
                 snap.freeze_count = r.freeze_count;
                 snap.freeze_duration_s = r.total_freezes_duration;
                 snap.concealed_samples = r.concealed_samples;
+                snap.silent_concealed_samples = r.silent_concealed_samples;
+                snap.packets_discarded = r.packets_discarded;
                 snap.total_samples = r.total_samples_received;
                 snap.jitter_buffer_delay_s = r.jitter_buffer_delay;
                 snap.jitter_buffer_emitted = r.jitter_buffer_emitted_count;
-                snap.rtt_s = remote_of(id, "remote-outbound-rtp").and_then(|ro| ro.round_trip_time).or(transport_rtt);
+                snap.rtt_s = transport_rtt
+                    .or_else(|| any_rtt("remote-inbound-rtp", kind))
+                    .or_else(|| remote_of(id, "remote-outbound-rtp").and_then(|ro| ro.round_trip_time))
+                    .or_else(|| any_rtt("remote-outbound-rtp", kind));
             }
             Direction::Outbound => {
                 snap.bytes = r.bytes_sent;
@@ -123,7 +147,10 @@ pub fn extract(list: &[Report<'_>]) -> Vec<StreamSnapshot> {
                 snap.packets_lost = remote.and_then(|ri| ri.packets_lost);
                 snap.remote_fraction_lost = remote.and_then(|ri| ri.fraction_lost);
                 snap.jitter_s = remote.and_then(|ri| ri.jitter);
-                snap.rtt_s = remote.and_then(|ri| ri.round_trip_time).or(transport_rtt);
+                snap.rtt_s = transport_rtt
+                    .or_else(|| remote.and_then(|ri| ri.round_trip_time))
+                    .or_else(|| any_rtt("remote-inbound-rtp", kind))
+                    .or_else(|| any_rtt("remote-outbound-rtp", kind));
             }
         }
         out.push(snap);
@@ -169,6 +196,8 @@ pub fn from_compact(streams: &[CompactStream]) -> Vec<StreamSnapshot> {
                 freeze_count: s.fc,
                 freeze_duration_s: s.fd,
                 concealed_samples: s.cs,
+                silent_concealed_samples: s.sc,
+                packets_discarded: s.pd,
                 total_samples: s.ts,
                 jitter_buffer_delay_s: s.bd,
                 jitter_buffer_emitted: s.be,
@@ -204,6 +233,8 @@ fn legacy(r: &Report<'_>) -> Option<StreamSnapshot> {
         freeze_count: None,
         freeze_duration_s: None,
         concealed_samples: None,
+        silent_concealed_samples: None,
+        packets_discarded: None,
         total_samples: None,
         jitter_buffer_delay_s: None,
         jitter_buffer_emitted: None,
@@ -231,13 +262,15 @@ mod tests {
         assert_eq!(ia.codec.as_deref(), Some("opus"));
         assert!(ia.fec);
         assert_eq!(ia.bytes, Some(196630.0));
-        assert_eq!(ia.rtt_s, Some(0.001175), "RTCP RTT of the remote-outbound report");
+        assert_eq!(ia.rtt_s, Some(0.001), "the selected candidate pair's RTT comes first");
+        assert_eq!(ia.silent_concealed_samples, Some(0.0));
+        assert_eq!(ia.packets_discarded, Some(0.0));
         assert_eq!(ia.jitter_buffer_emitted, Some(3059520.0));
         assert_eq!(ia.total_samples, Some(3060480.0));
         let ov = find(MediaKind::Video, Direction::Outbound);
         assert_eq!(ov.codec.as_deref(), Some("VP8"));
         assert_eq!(ov.frames, Some(1276.0));
-        assert_eq!(ov.rtt_s, Some(0.001846));
+        assert_eq!(ov.rtt_s, Some(0.001));
         assert_eq!(ov.remote_fraction_lost, Some(0.0));
         assert_eq!(ov.quality_limitation.as_deref(), Some("none"));
         let iv = find(MediaKind::Video, Direction::Inbound);
@@ -277,6 +310,98 @@ mod tests {
         assert_eq!(unpack(&old).as_deref(), Some(&snaps[..]));
         assert_eq!(unpack(json.as_bytes()).as_deref(), Some(&snaps[..]));
         assert!(stored.len() < old.len(), "{} bytes stored, {} as zstd-packed JSON", stored.len(), old.len());
+    }
+
+    /// Reports shaped like Firefox's (no RTT on the candidate pair; RTT only in the
+    /// remote-inbound reports of what it sends) and like Safari's (candidate pair RTT only).
+    #[test]
+    fn rtt_comes_from_every_source_in_order() {
+        let firefox = serde_json::json!([
+            {"id": "pair", "type": "candidate-pair", "nominated": true, "state": "succeeded", "selected": true},
+            {"id": "in-a", "type": "inbound-rtp", "kind": "audio", "ssrc": 1, "timestamp": 1.0, "packetsReceived": 10},
+            {"id": "in-v", "type": "inbound-rtp", "kind": "video", "ssrc": 2, "timestamp": 1.0, "packetsReceived": 10},
+            {"id": "out-a", "type": "outbound-rtp", "kind": "audio", "ssrc": 3, "timestamp": 1.0, "packetsSent": 10},
+            {"id": "ri-a", "type": "remote-inbound-rtp", "kind": "audio", "localId": "out-a", "roundTripTime": 0.081},
+            {"id": "ri-v", "type": "remote-inbound-rtp", "kind": "video", "localId": "out-v", "roundTripTime": 0.092},
+            {"id": "ro-a", "type": "remote-outbound-rtp", "kind": "audio", "localId": "in-a"}
+        ]);
+        let s = snapshots(&firefox);
+        let rtt = |ssrc: u64| s.iter().find(|x| x.ssrc == ssrc).and_then(|x| x.rtt_s);
+        assert_eq!(rtt(1), Some(0.081), "received audio: the RTT of the audio it sends");
+        assert_eq!(rtt(2), Some(0.092), "received video: of the video it sends");
+        assert_eq!(rtt(3), Some(0.081));
+        let safari = serde_json::json!([
+            {"id": "t", "type": "transport", "selectedCandidatePairId": "pair"},
+            {"id": "pair", "type": "candidate-pair", "currentRoundTripTime": 0.04},
+            {"id": "in-a", "type": "inbound-rtp", "kind": "audio", "ssrc": 1, "timestamp": 1.0, "packetsReceived": 10},
+            {"id": "ro-a", "type": "remote-outbound-rtp", "kind": "audio", "localId": "in-a", "roundTripTime": 0.3}
+        ]);
+        assert_eq!(snapshots(&safari)[0].rtt_s, Some(0.04), "the candidate pair comes first");
+        let only_sender_reports = serde_json::json!([
+            {"id": "in-a", "type": "inbound-rtp", "kind": "audio", "ssrc": 1, "timestamp": 1.0, "packetsReceived": 10},
+            {"id": "ro-a", "type": "remote-outbound-rtp", "kind": "audio", "localId": "in-a", "roundTripTime": 0.3}
+        ]);
+        assert_eq!(snapshots(&only_sender_reports)[0].rtt_s, Some(0.3));
+    }
+
+    /// The getstats polls of each PeerConnection of a real rtcstats dump (MIT test data of
+    /// jitsi/rtcstats-server, in the shared reference material beside the repo), rebuilt into
+    /// whole report lists: each poll sends only what changed since the previous one, per report
+    /// ID; the poll's own time stands in for the report timestamps.
+    fn rtcstats_polls(name: &str) -> Vec<(String, Value)> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/quality/dumps").join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut state: HashMap<String, serde_json::Map<String, Value>> = HashMap::new();
+        let mut polls = Vec::new();
+        for line in text.lines() {
+            let Ok(Value::Array(v)) = serde_json::from_str::<Value>(line) else { continue };
+            let (Some("getstats"), Some(pc), Some(Value::Object(reports)), Some(at)) =
+                (v[0].as_str(), v[1].as_str(), v.get(2), v.get(3).and_then(Value::as_f64))
+            else {
+                continue;
+            };
+            let mut list = Vec::new();
+            for (id, changed) in reports {
+                let full = state.entry(format!("{pc}/{id}")).or_default();
+                full.extend(changed.as_object().cloned().unwrap_or_default());
+                full.insert("id".into(), Value::from(id.as_str()));
+                full.insert("timestamp".into(), Value::from(at));
+                list.push(Value::Object(full.clone()));
+            }
+            polls.push((pc.to_owned(), Value::Array(list)));
+        }
+        polls
+    }
+
+    /// Real Chrome, Firefox and Safari series: every browser's received audio gets an RTT, a
+    /// MOS and a verdict (Firefox reports RTT only in its remote-inbound reports).
+    #[test]
+    fn real_chrome_firefox_and_safari_series_give_received_audio_an_rtt_and_a_mos() {
+        use callstats_analytics::streams::StreamTracker;
+        for name in [
+            "google-standard-stats-p2p.rtcstats.jsonl",
+            "chrome-relay.rtcstats.jsonl",
+            "firefox97-standard-stats-sfu.rtcstats.jsonl",
+            "safari-standard-stats.rtcstats.jsonl",
+        ] {
+            let mut trackers: HashMap<(String, u64), StreamTracker> = HashMap::new();
+            let (mut audio, mut with_mos) = (0, 0);
+            for (pc, list) in rtcstats_polls(name) {
+                for snap in snapshots(&list) {
+                    let inbound_audio = snap.kind == MediaKind::Audio && snap.direction == Direction::Inbound;
+                    let interval = trackers.entry((pc.clone(), snap.ssrc)).or_default().push(snap);
+                    if let (true, Some(i)) = (inbound_audio, interval) {
+                        audio += 1;
+                        if i.mos.is_some() && i.rtt_ms.is_some() && i.score.is_some() {
+                            with_mos += 1;
+                        }
+                    }
+                }
+            }
+            assert!(audio >= 3, "{name}: {audio} received-audio intervals");
+            assert!(with_mos * 10 >= audio * 9, "{name}: {with_mos} of {audio} intervals with RTT and MOS");
+        }
     }
 
     #[test]

@@ -14,8 +14,13 @@ use callstats_analytics::quality::{Direction, MediaKind};
 use callstats_analytics::streams::StreamSnapshot;
 use serde::{Deserialize, Serialize, Serializer};
 
-/// First byte of this format. JSON text starts with `[` (or white space), zstd with 0x28.
-const FORMAT: u8 = 0x01;
+/// First byte of this format: each snapshot is the members of format 1 followed by the members
+/// added since (silent concealment, packets discarded). JSON text starts with `[` (or white
+/// space), zstd with 0x28.
+const FORMAT: u8 = 0x02;
+/// First byte of the first binary format, still read: the members up to
+/// `quality_limitation`.
+const FORMAT_1: u8 = 0x01;
 
 /// Largest whole number an `f64` holds exactly.
 const EXACT: f64 = 9_007_199_254_740_992.0;
@@ -79,6 +84,36 @@ struct Packed<'a> {
     quality_limitation: Option<&'a str>,
 }
 
+/// One snapshot as format 2 stores it: format 1's members, then the newer ones (postcard
+/// writes a struct as its members in order, so the first part is byte for byte format 1's).
+#[derive(Serialize, Deserialize)]
+struct Packed2<'a> {
+    #[serde(borrow)]
+    first: Packed<'a>,
+    silent_concealed_samples: Num,
+    packets_discarded: Num,
+}
+
+impl<'a> From<&'a StreamSnapshot> for Packed2<'a> {
+    fn from(s: &'a StreamSnapshot) -> Self {
+        Packed2 {
+            first: Packed::from(s),
+            silent_concealed_samples: s.silent_concealed_samples.into(),
+            packets_discarded: s.packets_discarded.into(),
+        }
+    }
+}
+
+impl From<Packed2<'_>> for StreamSnapshot {
+    fn from(p: Packed2<'_>) -> Self {
+        StreamSnapshot {
+            silent_concealed_samples: p.silent_concealed_samples.into(),
+            packets_discarded: p.packets_discarded.into(),
+            ..StreamSnapshot::from(p.first)
+        }
+    }
+}
+
 impl<'a> From<&'a StreamSnapshot> for Packed<'a> {
     fn from(s: &'a StreamSnapshot) -> Self {
         Packed {
@@ -129,6 +164,8 @@ impl From<Packed<'_>> for StreamSnapshot {
             freeze_count: p.freeze_count.into(),
             freeze_duration_s: p.freeze_duration_s.into(),
             concealed_samples: p.concealed_samples.into(),
+            silent_concealed_samples: None,
+            packets_discarded: None,
             total_samples: p.total_samples.into(),
             jitter_buffer_delay_s: p.jitter_buffer_delay_s.into(),
             jitter_buffer_emitted: p.jitter_buffer_emitted.into(),
@@ -142,7 +179,7 @@ struct All<'a>(&'a [StreamSnapshot]);
 
 impl Serialize for All<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(Packed::from))
+        s.collect_seq(self.0.iter().map(Packed2::from))
     }
 }
 
@@ -153,11 +190,18 @@ pub fn encode(snaps: &[StreamSnapshot]) -> Vec<u8> {
     postcard::to_extend(&All(snaps), out).expect("snapshots serialise into a growable buffer")
 }
 
-/// Decodes what [`encode`] stored; `None` when `stored` is in another format or damaged.
+/// Decodes what [`encode`] stored (or format 1 stored before); `None` when `stored` is in
+/// another format or damaged.
 pub fn decode(stored: &[u8]) -> Option<Vec<StreamSnapshot>> {
-    let rest = stored.strip_prefix(&[FORMAT])?;
-    let (packed, left): (Vec<Packed<'_>>, &[u8]) = postcard::take_from_bytes(rest).ok()?;
-    left.is_empty().then(|| packed.into_iter().map(StreamSnapshot::from).collect())
+    fn all<'a, T: Deserialize<'a> + Into<StreamSnapshot>>(rest: &'a [u8]) -> Option<Vec<StreamSnapshot>> {
+        let (packed, left): (Vec<T>, &[u8]) = postcard::take_from_bytes(rest).ok()?;
+        left.is_empty().then(|| packed.into_iter().map(Into::into).collect())
+    }
+    match stored.split_first()? {
+        (&FORMAT, rest) => all::<Packed2<'_>>(rest),
+        (&FORMAT_1, rest) => all::<Packed<'_>>(rest),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +228,8 @@ mod tests {
             freeze_count: Some(-0.0),
             freeze_duration_s: Some(f64::MAX),
             concealed_samples: Some(EXACT + 2.0),
+            silent_concealed_samples: Some(480.0),
+            packets_discarded: Some(0.0),
             total_samples: Some(EXACT),
             jitter_buffer_delay_s: Some(12.5),
             jitter_buffer_emitted: None,
@@ -201,6 +247,19 @@ mod tests {
         let sign = |s: &StreamSnapshot| s.freeze_count.map(f64::is_sign_negative);
         assert_eq!(sign(&back[0]), Some(true), "-0.0 keeps its sign");
         assert_eq!(decode(&encode(&[])), Some(vec![]));
+    }
+
+    /// Rows written before format 2 still read, with the newer members absent.
+    #[test]
+    fn format_1_rows_still_read() {
+        let snaps = [snapshot(7)];
+        let mut v1 = vec![FORMAT_1];
+        let packed: Vec<Packed<'_>> = snaps.iter().map(Packed::from).collect();
+        v1 = postcard::to_extend(&packed, v1).expect("serialises");
+        let back = decode(&v1).expect("format 1 decodes");
+        let expected = StreamSnapshot { silent_concealed_samples: None, packets_discarded: None, ..snapshot(7) };
+        assert_eq!(back, [expected]);
+        assert_ne!(encode(&snaps)[1..], v1[1..], "format 2 carries more");
     }
 
     #[test]

@@ -65,6 +65,12 @@ pub struct CompactStream {
     /// Counter: concealed samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cs: Option<f64>,
+    /// Counter: silent concealed samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sc: Option<f64>,
+    /// Counter: packets discarded by the jitter buffer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pd: Option<f64>,
     /// Counter: total samples received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ts: Option<f64>,
@@ -206,6 +212,8 @@ impl CompactBody {
                     f: add(p.f, s.f),
                     fc: add(p.fc, s.fc),
                     cs: add(p.cs, s.cs),
+                    sc: add(p.sc, s.sc),
+                    pd: add(p.pd, s.pd),
                     ts: add(p.ts, s.ts),
                     be: add(p.be, s.be),
                     fl: s.fl.or(p.fl),

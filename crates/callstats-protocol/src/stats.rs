@@ -202,6 +202,8 @@ report! {
     freeze_count: num = "freezeCount",
     total_freezes_duration: num = "totalFreezesDuration",
     concealed_samples: num = "concealedSamples",
+    silent_concealed_samples: num = "silentConcealedSamples",
+    packets_discarded: num = "packetsDiscarded",
     total_samples_received: num = "totalSamplesReceived",
     jitter_buffer_delay: num = "jitterBufferDelay",
     jitter_buffer_emitted_count: num = "jitterBufferEmittedCount",

@@ -1013,7 +1013,7 @@ var __callstats = (() => {
   }
 
   // src/stats/compact.ts
-  var COUNTERS = ["b", "p", "l", "f", "fc", "cs", "ts", "be"];
+  var COUNTERS = ["b", "p", "l", "f", "fc", "cs", "sc", "pd", "ts", "be"];
   var VALUES = ["t", "c", "fec", "fl", "j", "r", "w", "h", "fd", "bd", "q"];
   function set(s, k, v) {
     if (v !== void 0) s[k] = v;
@@ -1032,6 +1032,16 @@ var __callstats = (() => {
     if (!pair) pair = list.find((p) => p.type === "candidate-pair" && p["nominated"] === true && p["state"] === "succeeded");
     const transportRtt = num(pair, "currentRoundTripTime");
     const remoteOf2 = (id, type) => list.find((r) => r.type === type && r["localId"] === id);
+    const anyRtt = (type, kind) => {
+      let other;
+      for (const r of list) {
+        const rtt = r.type === type ? num(r, "roundTripTime") : void 0;
+        if (rtt === void 0) continue;
+        if ((str(r, "kind") ?? str(r, "mediaType")) === kind) return rtt;
+        if (other === void 0) other = rtt;
+      }
+      return other;
+    };
     const out = [];
     for (const r of list) {
       const inbound = r.type === "inbound-rtp";
@@ -1058,10 +1068,16 @@ var __callstats = (() => {
         set(s, "fc", num(r, "freezeCount"));
         set(s, "fd", num(r, "totalFreezesDuration"));
         set(s, "cs", num(r, "concealedSamples"));
+        set(s, "sc", num(r, "silentConcealedSamples"));
+        set(s, "pd", num(r, "packetsDiscarded"));
         set(s, "ts", num(r, "totalSamplesReceived"));
         set(s, "bd", num(r, "jitterBufferDelay"));
         set(s, "be", num(r, "jitterBufferEmittedCount"));
-        set(s, "r", num(remoteOf2(id, "remote-outbound-rtp"), "roundTripTime") ?? transportRtt);
+        set(
+          s,
+          "r",
+          transportRtt ?? anyRtt("remote-inbound-rtp", kind) ?? num(remoteOf2(id, "remote-outbound-rtp"), "roundTripTime") ?? anyRtt("remote-outbound-rtp", kind)
+        );
       } else {
         set(s, "b", num(r, "bytesSent"));
         set(s, "p", num(r, "packetsSent"));
@@ -1071,7 +1087,11 @@ var __callstats = (() => {
         set(s, "l", num(remote, "packetsLost"));
         set(s, "fl", num(remote, "fractionLost"));
         set(s, "j", num(remote, "jitter"));
-        set(s, "r", num(remote, "roundTripTime") ?? transportRtt);
+        set(
+          s,
+          "r",
+          transportRtt ?? num(remote, "roundTripTime") ?? anyRtt("remote-inbound-rtp", kind) ?? anyRtt("remote-outbound-rtp", kind)
+        );
       }
       out.push(s);
     }

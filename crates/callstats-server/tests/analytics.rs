@@ -222,3 +222,94 @@ async fn scripted_conference_gets_labels_mos_failure_reason_and_a_timely_summary
     let r = s.get(&format!("/api/v1/apps/{}/aggregates?from=10&to=5", s.app_id), Some(&s.admin)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+/// alice's received audio from bob over 60 s in 2 s polls: nothing arrives from 10 to 30 s
+/// (bob muted, as his app said) and again from 40 to 50 s (bob said nothing: an outage).
+fn flowing(t: f64) -> f64 {
+    let stopped = |a: f64, b: f64| (t.min(b) - a).max(0.0);
+    t - stopped(10.0, 30.0) - stopped(40.0, 50.0)
+}
+
+fn audio_body(t: f64) -> Value {
+    let ts = START_MS as f64 + t * 1000.0;
+    let packets = 50.0 * flowing(t);
+    let samples = 48_000.0 * t;
+    let concealed = 48_000.0 * (t - flowing(t));
+    json!({
+        "localID": "alice", "deviceID": "dev-a", "timestamp": ts, "eventType": "stats",
+        "connectionID": "c-ab", "remoteID": "bob",
+        "stats": [
+            {"id": "T01", "type": "transport", "timestamp": ts, "selectedCandidatePairId": "CP1"},
+            {"id": "CP1", "type": "candidate-pair", "timestamp": ts, "state": "succeeded", "nominated": true, "currentRoundTripTime": 0.02},
+            {"id": "C111", "type": "codec", "timestamp": ts, "mimeType": "audio/opus", "sdpFmtpLine": "useinbandfec=1"},
+            {"id": "IA1", "type": "inbound-rtp", "kind": "audio", "ssrc": 1111, "timestamp": ts, "codecId": "C111",
+             "bytesReceived": packets * 100.0, "packetsReceived": packets, "packetsLost": 0, "jitter": 0.002,
+             "jitterBufferDelay": samples * 0.03, "jitterBufferEmittedCount": samples,
+             "concealedSamples": concealed, "silentConcealedSamples": concealed, "totalSamplesReceived": samples}
+        ]
+    })
+}
+
+/// What the small defects were: a `fabricSetup` without its optional delay left the
+/// connection uncounted; every summary said `"holdMs": -0.0`; a sender the app muted counted as
+/// dead audio. Dead audio nobody declared is named, with its duration.
+#[tokio::test]
+async fn muted_time_is_not_a_fault_an_outage_is_named_and_setups_without_delay_count() {
+    const C: &str = "muted";
+    let s = TestServer::start().await;
+    let alice = s.token("alice").await;
+    let bob = s.token("bob").await;
+    let uc_a = s.join(&alice, C, "alice").await;
+    let uc_b = s.join(&bob, C, "bob").await;
+    let base = |uc: &str| format!("/v1/apps/{}/conferences/{C}/{uc}", s.app_id);
+    let ok = |r: common::Reply| assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let state = json!({"prevState": "stable", "newState": "have-local-offer", "changedState": "signalingState"});
+    let events = [
+        (&uc_a, &alice, "fabric/statechange", event("alice", "fabricStateChange", "c-ab", "bob", 0.2, state)),
+        // No `delay`: set up 500 ms after the fabric's first event.
+        (&uc_a, &alice, "fabric/setup", event("alice", "fabricSetup", "c-ab", "bob", 0.7, json!({}))),
+        (&uc_b, &bob, "fabric/setup", event("bob", "fabricSetup", "c-ba", "alice", 0.5, json!({"delay": 300.0}))),
+        (&uc_b, &bob, "media/actions", event("bob", "audioMute", "c-ba", "alice", 10.0, json!({}))),
+        (&uc_b, &bob, "media/actions", event("bob", "audioUnmute", "c-ba", "alice", 30.0, json!({}))),
+    ];
+    for (uc, token, route, body) in events {
+        ok(s.post(&format!("{}/events/{route}", base(uc)), Some(token), None, body).await);
+    }
+    for k in 0..=30 {
+        ok(s.post(&format!("{}/stats", base(&uc_a)), Some(&alice), None, audio_body(k as f64 * 2.0).to_string()).await);
+    }
+    for (uc, tok, user) in [(&uc_a, &alice, "alice"), (&uc_b, &bob, "bob")] {
+        ok(s.post(
+            &format!("{}/events/user/left", base(uc)),
+            Some(tok),
+            None,
+            event(user, "userLeft", "", "", 61.0, json!({})),
+        )
+        .await);
+    }
+    assert_eq!(s.ingest.close_due().await.unwrap().len(), 1);
+    let detail = s.api(&format!("/api/v1/apps/{}/conferences/{C}", s.app_id)).await;
+    let summary = &detail["summary"];
+    assert!(!summary.to_string().contains("-0.0"), "no negative zero: {summary}");
+    assert_eq!(summary["setupStatus"], "ok");
+    assert_eq!(summary["fabricSetupTimes"]["count"], 2, "{}", summary["fabricSetupTimes"]);
+    assert_eq!(summary["fabricSetupTimes"]["max"], 500.0);
+
+    let stream = detail["streams"].as_array().unwrap().iter().find(|st| st["ssrc"] == 1111).expect("inbound audio");
+    let intervals = stream["intervals"].as_array().unwrap();
+    let at = |t: f64| {
+        intervals.iter().find(|i| i["endMs"].as_f64() == Some(START_MS as f64 + t * 1000.0)).expect("interval")
+    };
+    assert_eq!(at(4.0)["label"], "excellent");
+    assert_eq!(at(20.0)["paused"], true, "muted by bob: set aside");
+    assert_eq!(at(20.0)["label"], "unknown");
+    assert_eq!(at(46.0)["noMedia"], true);
+    assert_eq!(at(46.0)["label"], "bad");
+    assert_eq!(at(46.0)["mos"], 1.0);
+
+    let reasons: Vec<&str> =
+        summary["reasons"].as_array().unwrap().iter().map(|r| r["text"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["alice ↔ bob: no audio received for 10 s"], "the outage, not the mute");
+    let score = summary["score"].as_f64().unwrap();
+    assert!(score < 4.0, "10 s of dead audio in 40 s judged: {score}");
+}

@@ -5,7 +5,7 @@
 
 import { api, type ConferenceDetail, type Fabric, type FabricSummary, type Participant, type Stream, type StreamSummary, type Submission } from '../api';
 import { h, replace, s, type Child } from '../dom';
-import { bitrate, clock, dateTime, decodeID, duration, fixed, fullTime, mosGrade, scoreGrade, GRADE_WORD, words } from '../format';
+import { bitrate, clock, dateTime, decodeID, duration, fixed, fullTime, mosGrade, noReasonText, scoreGrade, GRADE_WORD, words } from '../format';
 import { CATEGORIES, type Category, categoryOf, describe, logMessage, sdpOf } from '../events';
 import { href } from '../routes';
 import { renderTimeline } from '../charts/timeline';
@@ -204,14 +204,14 @@ export async function renderConference(view: HTMLElement, r: Route, ctx: Ctx): P
           ),
           h(
             'div.summary-why',
-            h('h3', reasons.length ? 'Why this score' : 'Nothing wrong found'),
+            h('h3', reasons.length ? 'Why this score' : noReasonText(sm.setupStatus, sm.score)[0]),
             reasons.length
               ? h(
                   'ul.reasons',
                   { 'data-testid': 'reasons' },
                   reasons.map((rs) => h('li', h(`span.reason-metric.m-${rs.metric}`, words(rs.metric)), h('span.reason-text', rs.text))),
                 )
-              : h('p.muted', 'Every connection set up and no stream had a quality problem.'),
+              : h('p.muted', noReasonText(sm.setupStatus, sm.score)[1]),
           ),
         ),
         { id: 'summary' },

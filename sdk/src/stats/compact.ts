@@ -26,6 +26,8 @@ export interface CompactStream {
   f?: number;
   fc?: number;
   cs?: number;
+  sc?: number;
+  pd?: number;
   ts?: number;
   be?: number;
   fl?: number;
@@ -38,7 +40,7 @@ export interface CompactStream {
   q?: string;
 }
 
-const COUNTERS = ['b', 'p', 'l', 'f', 'fc', 'cs', 'ts', 'be'] as const;
+const COUNTERS = ['b', 'p', 'l', 'f', 'fc', 'cs', 'sc', 'pd', 'ts', 'be'] as const;
 const VALUES = ['t', 'c', 'fec', 'fl', 'j', 'r', 'w', 'h', 'fd', 'bd', 'q'] as const;
 
 type Key = keyof CompactStream;
@@ -49,8 +51,10 @@ function set(s: CompactStream, k: Key, v: unknown): void {
 
 /**
  * The streams of a report list, without stream numbers (`i` is 0): inbound/outbound RTP with
- * their codec, the far end's remote report matched by `localId`, the selected pair's RTT when a
- * stream has none. Mirrors `normalise::extract` on the server, which the equivalence test holds.
+ * their codec and the far end's remote report matched by `localId`. The RTT comes from the first
+ * source present: the selected pair; `remote-inbound-rtp` (the stream's own, else any of the same
+ * kind, else any); `remote-outbound-rtp` (likewise). Mirrors `normalise::extract` on the server,
+ * which the equivalence test holds.
  */
 export function compactStreams(list: Report[]): CompactStream[] {
   const byId = new Map<string, Report>();
@@ -66,6 +70,16 @@ export function compactStreams(list: Report[]): CompactStream[] {
   if (!pair) pair = list.find((p) => p.type === 'candidate-pair' && p['nominated'] === true && p['state'] === 'succeeded');
   const transportRtt = num(pair, 'currentRoundTripTime');
   const remoteOf = (id: string, type: string) => list.find((r) => r.type === type && r['localId'] === id);
+  const anyRtt = (type: string, kind: string): number | undefined => {
+    let other: number | undefined;
+    for (const r of list) {
+      const rtt = r.type === type ? num(r, 'roundTripTime') : undefined;
+      if (rtt === undefined) continue;
+      if ((str(r, 'kind') ?? str(r, 'mediaType')) === kind) return rtt;
+      if (other === undefined) other = rtt;
+    }
+    return other;
+  };
   const out: CompactStream[] = [];
   for (const r of list) {
     const inbound = r.type === 'inbound-rtp';
@@ -92,10 +106,19 @@ export function compactStreams(list: Report[]): CompactStream[] {
       set(s, 'fc', num(r, 'freezeCount'));
       set(s, 'fd', num(r, 'totalFreezesDuration'));
       set(s, 'cs', num(r, 'concealedSamples'));
+      set(s, 'sc', num(r, 'silentConcealedSamples'));
+      set(s, 'pd', num(r, 'packetsDiscarded'));
       set(s, 'ts', num(r, 'totalSamplesReceived'));
       set(s, 'bd', num(r, 'jitterBufferDelay'));
       set(s, 'be', num(r, 'jitterBufferEmittedCount'));
-      set(s, 'r', num(remoteOf(id, 'remote-outbound-rtp'), 'roundTripTime') ?? transportRtt);
+      set(
+        s,
+        'r',
+        transportRtt ??
+          anyRtt('remote-inbound-rtp', kind) ??
+          num(remoteOf(id, 'remote-outbound-rtp'), 'roundTripTime') ??
+          anyRtt('remote-outbound-rtp', kind),
+      );
     } else {
       set(s, 'b', num(r, 'bytesSent'));
       set(s, 'p', num(r, 'packetsSent'));
@@ -105,7 +128,11 @@ export function compactStreams(list: Report[]): CompactStream[] {
       set(s, 'l', num(remote, 'packetsLost'));
       set(s, 'fl', num(remote, 'fractionLost'));
       set(s, 'j', num(remote, 'jitter'));
-      set(s, 'r', num(remote, 'roundTripTime') ?? transportRtt);
+      set(
+        s,
+        'r',
+        transportRtt ?? num(remote, 'roundTripTime') ?? anyRtt('remote-inbound-rtp', kind) ?? anyRtt('remote-outbound-rtp', kind),
+      );
     }
     out.push(s);
   }
