@@ -140,7 +140,7 @@ pub fn stream_score(
             scored.push((s, d));
         }
         if i.no_media {
-            if direction == Direction::Inbound {
+            if direction == Direction::Inbound && i.score.is_some() {
                 dead.add(0.0, d);
             }
             continue;

@@ -326,6 +326,17 @@ impl StreamTracker {
     }
 }
 
+/// Settles a stream's intervals once it is read whole: a run of intervals without media at
+/// the end, which nothing came after, is the stream ending (its sender left, stopped or was
+/// switched off, or a media server stopped forwarding it), not an outage, and loses its
+/// verdict. Only a gap that media came back after is judged as dead media.
+pub fn settle(intervals: &mut [StreamInterval]) {
+    for i in intervals.iter_mut().rev().take_while(|i| i.no_media) {
+        i.score = None;
+        i.label = QualityLabel::Unknown;
+    }
+}
+
 /// Median of unsorted values.
 pub(crate) fn median(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
@@ -434,7 +445,7 @@ mod tests {
         assert_eq!(b.frozen_ms, Some(4500.0));
         // 4.5 s of 10 s frozen costs 2.25; over the 5.5 s the picture moved it showed 6 / 0.55
         // = 10.9 fps of a best 30: 0.75 more. 2.0 → bad.
-        assert_eq!(b.bitrate_kbps, Some(800.0));
+        assert_eq!(b.bitrate_kbps, Some(80.0));
         assert!((b.score.unwrap() - 2.0).abs() < 0.01, "{:?}", b.score);
         assert_eq!(b.label, QualityLabel::Bad);
         assert_eq!(a.label, QualityLabel::Excellent);
@@ -490,6 +501,15 @@ mod tests {
         // The same amount concealed as silence (comfort noise between talk spurts) is no fault.
         assert_eq!(i[2].effective_loss, Some(0.0));
         assert_eq!(i[2].mos, i[0].mos);
+    }
+
+    #[test]
+    fn a_stream_that_stops_for_good_ended_and_is_not_an_outage() {
+        let mut i = audio_series(&[100.0, 0.0, 100.0, 0.0, 0.0], &[0.0; 5], &[0.0; 5]);
+        settle(&mut i);
+        assert_eq!(i[1].label, QualityLabel::Bad, "a gap media came back after");
+        assert!(i[3].no_media && i[4].no_media);
+        assert_eq!((i[3].label, i[4].score), (QualityLabel::Unknown, None), "the end");
     }
 
     #[test]

@@ -329,6 +329,7 @@ impl Ingest {
                     Direction::Outbound => f.and_then(|f| f.user_id.as_deref()),
                     Direction::Inbound => f.and_then(|f| f.remote.as_deref()),
                 };
+                callstats_analytics::streams::settle(&mut s.intervals);
                 let muted = mutes.of(sender, s.kind);
                 for i in s.intervals.iter_mut().filter(|i| mostly_on_hold(i, muted)) {
                     i.set_aside();

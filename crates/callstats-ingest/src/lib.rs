@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod auth;
 mod collect;
 mod directory;
+pub mod dumps;
 pub mod import;
 pub mod normalise;
 mod packed;

@@ -103,6 +103,25 @@ async fn import_and_generated_history_land_in_the_database() {
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{summary} {}", String::from_utf8_lossy(&out.stderr));
     assert!(summary.contains("refused 0") && summary.contains("closed 1 conference"), "{summary}");
+    // An rtcstats dump: one conference, named in the output; the same file again writes nothing;
+    // a file that is not a dump fails with the reason and a non-zero exit.
+    let dump =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/quality/dumps/chrome-relay.rtcstats.jsonl");
+    let import_dump = |file: &str| {
+        Command::new(BIN)
+            .args(["import", "--format", "rtcstats", "--app", &app, file])
+            .args(&db)
+            .output()
+            .expect("import")
+    };
+    let out = import_dump(dump);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("imported as conference") && said.contains("closed 1"), "{said}");
+    let again = import_dump(dump);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already imported as conference"));
+    let out = import_dump(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(BIN)
         .args(["loadgen", "history", "--app", &app, "--conferences", "40", "--samples", "4"])
         .args(&db)

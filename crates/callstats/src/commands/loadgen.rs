@@ -25,10 +25,25 @@ pub struct ImportArgs {
     /// App to import into.
     #[arg(long)]
     pub app: i64,
+    /// What the files hold.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Records)]
+    pub format: ImportFormat,
     /// NDJSON file of records `{"path", "body", "receivedAt", "country"}` (the last two optional),
     /// or a directory of recorded request files (the `fixtures/wire` format), imported in name order.
-    #[arg(long)]
-    pub file: PathBuf,
+    #[arg(long, required_if_eq("format", "records"))]
+    pub file: Option<PathBuf>,
+    /// Dump files (`--format rtcstats`), plain or gzip-compressed; each becomes one conference.
+    #[arg(required_if_eq("format", "rtcstats"))]
+    pub dumps: Vec<PathBuf>,
+}
+
+/// The formats `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// Our own request records.
+    Records,
+    /// rtcstats dumps (jitsi's rtcstats client; Chromium's "rtcstats dump").
+    Rtcstats,
 }
 
 #[derive(Debug, Args)]
@@ -79,10 +94,30 @@ fn read_records(path: &PathBuf) -> anyhow::Result<Vec<ImportRecord>> {
         .collect()
 }
 
+/// Imports dumps one by one: each is checked whole before anything of it is written.
+async fn import_dumps(ingest: &callstats_ingest::Ingest, args: &ImportArgs) -> anyhow::Result<()> {
+    for path in &args.dumps {
+        let done = ingest.import_rtcstats(args.app, path).await?;
+        if done.records == 0 {
+            println!("{}: already imported as conference {}", path.display(), done.conference);
+        } else {
+            println!("{}: imported as conference {} ({} requests)", path.display(), done.conference, done.records);
+        }
+    }
+    let closed = close_all(ingest).await?;
+    println!("closed {closed} conference(s)");
+    Ok(())
+}
+
 pub async fn import(db: &DatabaseArgs, args: ImportArgs) -> anyhow::Result<()> {
     let ingest = super::ingest(db)?;
     ingest.app(args.app).await.context("finding the app")?;
-    let records = read_records(&args.file)?;
+    let file = match (args.format, &args.file) {
+        (ImportFormat::Rtcstats, _) => return import_dumps(&ingest, &args).await,
+        (ImportFormat::Records, Some(file)) => file,
+        (ImportFormat::Records, None) => bail!("--file is required with --format records"),
+    };
+    let records = read_records(file)?;
     // Joins must come before the participant's other requests.
     let (joins, rest): (Vec<_>, Vec<_>) = records.into_iter().partition(|r| {
         let p = r.path.trim_end_matches('/');
