@@ -1,7 +1,8 @@
 // Debian's Chromium, headless, with fake camera and microphone, and no network but loopback.
 import { chromium } from 'playwright-core';
 
-export async function launch() {
+// `extraArgs` adds switches, e.g. --allow-loopback-in-peer-connection (tests/impairment.test.mjs).
+export async function launch({ extraArgs = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: [
@@ -15,6 +16,7 @@ export async function launch() {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
