@@ -66,7 +66,7 @@ impl Writer {
         let (done, wait) = oneshot::channel();
         self.submit(Job::Exec(Box::new(move |conn: &mut Connection| {
             let out = (|| {
-                let tx = conn.transaction().map_err(|e| StoreError::backend("begin", e))?;
+                let tx = begin(conn)?;
                 let v = f(&tx)?;
                 tx.commit().map_err(|e| StoreError::backend("commit", e))?;
                 Ok(v)
@@ -143,8 +143,21 @@ fn commit(conn: &mut Connection, batch: &mut Vec<(Vec<Write>, oneshot::Sender<Re
     }
 }
 
+/// Begins a write transaction that holds the database's write lock from its first statement.
+///
+/// Another process may write the same file (the CLI's `import` or `loadgen history` beside a
+/// running server). A deferred transaction that reads before it writes (closing a conference
+/// checks its `last_seen` first) fails at once with `SQLITE_BUSY` when the other process commits
+/// in between, because its read snapshot is stale, and `busy_timeout` does not retry that. An
+/// immediate transaction waits for the lock (up to `busy_timeout`) at `BEGIN` instead, so it
+/// never reads a snapshot it cannot write on.
+fn begin(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| StoreError::backend("begin", e))
+}
+
 fn apply(conn: &mut Connection, batch: &[(Vec<Write>, oneshot::Sender<Result<()>>)]) -> Result<()> {
-    let tx = conn.transaction().map_err(|e| StoreError::backend("begin", e))?;
+    let tx = begin(conn)?;
     let mut conferences: HashMap<(i64, String), i64> = HashMap::new();
     for (writes, _) in batch {
         for w in writes {
@@ -152,4 +165,34 @@ fn apply(conn: &mut Connection, batch: &[(Vec<Write>, oneshot::Sender<Result<()>
         }
     }
     tx.commit().map_err(|e| StoreError::backend("commit", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another process that commits between this transaction's read and its write must not make
+    /// the write fail: it has to wait until this transaction ends.
+    #[tokio::test]
+    async fn a_write_transaction_holds_the_write_lock_from_its_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("two-writers.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER);").expect("schema");
+        let writer = Writer::start(conn).expect("writer");
+        let other_path = path.clone();
+        let other_committed = writer
+            .exec(move |tx| {
+                let n: i64 = tx.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).expect("read");
+                // The other process, while this transaction is between its read and its write.
+                let other = Connection::open(&other_path).expect("other");
+                other.busy_timeout(std::time::Duration::from_millis(50)).expect("timeout");
+                let committed = other.execute("INSERT INTO t VALUES (2)", []).is_ok();
+                tx.execute("INSERT INTO t VALUES (?1)", [n + 1]).map_err(|e| StoreError::backend("write", e))?;
+                Ok(committed)
+            })
+            .await
+            .expect("this transaction's write succeeds");
+        assert!(!other_committed, "the other writer waited for the lock instead of slipping in between");
+    }
 }
