@@ -133,3 +133,44 @@ async fn import_and_generated_history_land_in_the_database() {
         "{summary}"
     );
 }
+
+/// The README's demo workflow: `loadgen history` on the database a server is running on. Every
+/// generated conference closes (by whichever process gets to it first) and the server logs no
+/// error; two writers on one SQLite file used to collide ("summarising a conference failed …
+/// close conference").
+#[tokio::test]
+async fn history_generated_beside_a_running_server_closes_every_conference_without_error_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::database(dir.path(), "beside").await;
+    let log = dir.path().join("serve.log");
+    let server = common::Server::start(&db, &log);
+    let out = Command::new(BIN)
+        .args(["loadgen", "history", "--app", &server.app, "--conferences", "300", "--samples", "6"])
+        .args(&db)
+        .output()
+        .expect("history");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin = common::cli(&db, &["admin", "token"]).trim().to_owned();
+    let client = reqwest::Client::new();
+    let mut closed = 0;
+    for _ in 0..60 {
+        let list: serde_json::Value = client
+            .get(format!("{}/api/v1/apps/{}/conferences?limit=500", server.base, server.app))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("JSON");
+        let all = list["conferences"].as_array().expect("conferences");
+        closed = all.iter().filter(|c| c["closedAt"].is_i64()).count();
+        if all.len() == 300 && closed == 300 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(closed, 300, "every generated conference closed");
+    let logged = std::fs::read_to_string(&log).expect("server log");
+    assert!(!logged.contains("ERROR"), "{logged}");
+}
