@@ -233,11 +233,23 @@ pub fn stream_score(
     Score { score: blend(&mut scored), reasons }
 }
 
-/// Most severe first: connections that never set up, then by how long the problem lasted.
+/// How grave a kind of problem is, whatever its length: a connection that never set up, then
+/// media that did not arrive at all, then a lost connection, then everything that degraded
+/// media that did arrive.
+fn gravity(metric: &str) -> u8 {
+    match metric {
+        "setupFailed" => 0,
+        "noMedia" => 1,
+        "disruption" => 2,
+        _ => 3,
+    }
+}
+
+/// Most severe first: by [`gravity`], then by how long the problem lasted.
 pub(crate) fn sort(reasons: &mut [Reason]) {
     reasons.sort_by(|a, b| {
-        (b.metric == "setupFailed")
-            .cmp(&(a.metric == "setupFailed"))
+        gravity(&a.metric)
+            .cmp(&gravity(&b.metric))
             .then(b.duration_ms.total_cmp(&a.duration_ms))
             .then_with(|| a.metric.cmp(&b.metric))
     });
@@ -467,6 +479,19 @@ mod tests {
         assert!(clean.reasons.is_empty());
         // Dead time is not also reported as a low MOS.
         assert!(long.reasons.iter().all(|r| r.metric != "mos"), "{:?}", long.reasons);
+    }
+
+    #[test]
+    fn media_that_did_not_arrive_is_named_before_longer_degradations() {
+        let mut reasons = vec![
+            reason("frameRate", "frame rate 8 fps for 30 s", 30_000.0),
+            reason("noMedia", "no audio received for 14 s", 14_000.0),
+            reason("setupFailed", "connection never set up", 0.0),
+            reason("disruption", "connection lost 1× for 6 s", 6_000.0),
+        ];
+        sort(&mut reasons);
+        let metrics: Vec<&str> = reasons.iter().map(|r| r.metric.as_str()).collect();
+        assert_eq!(metrics, ["setupFailed", "noMedia", "disruption", "frameRate"]);
     }
 
     #[test]
