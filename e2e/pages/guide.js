@@ -39,7 +39,9 @@ window.runGuide = function (cs, conf, user) {
     }
 
     const devices = await navigator.mediaDevices.enumerateDevices();
-    for (const ev of ['audioMute', 'videoPause', 'screenShareStart']) {
+    // Muted and paused, then back: time the app declares muted is set aside by the analysis, so
+    // a call muted to its end would have nothing to judge.
+    for (const ev of ['audioMute', 'videoPause', 'screenShareStart', 'audioUnmute', 'videoResume', 'screenShareStop']) {
       step('sendFabricEvent:' + ev, cs.sendFabricEvent(pc1, cs.fabricEvent[ev], conf));
     }
     step('sendFabricEvent:activeDeviceList', cs.sendFabricEvent(pc1, cs.fabricEvent.activeDeviceList, conf, { deviceList: devices }));

@@ -14,7 +14,7 @@ import { sleep, until } from '../lib/wait.mjs';
 
 const DEFAULT_CONFIG = { peerConnection: { iceTransportPolicy: 'all' }, media: { audio: true, video: { width: 640 } } };
 // What the guide's steps make the client send; fabricTerminated comes after finish().
-const EXPECTED_EVENTS = ['userJoined', 'fabricSetup', 'fabricSetupFailed', 'audioMute', 'videoPause', 'screenShareStart',
+const EXPECTED_EVENTS = ['userJoined', 'fabricSetup', 'fabricSetupFailed', 'audioMute', 'videoPause', 'screenShareStart', 'audioUnmute', 'videoResume',
   'activeDeviceList', 'fabricHold', 'fabricResume', 'dominantSpeaker', 'userFeedbackEvent', 'applicationErrorLog'];
 
 let browser;

@@ -35,7 +35,7 @@ test('our SDK from /static/callstats.min.js does every step of the guide', { tim
     await page.waitForFunction(() => window.e2e && window.e2e.connected, null, { timeout: 30000 });
 
     const path = `/api/v1/apps/${server.appID}/conferences/${encodeURIComponent(conf)}`;
-    const expected = ['userJoined', 'fabricSetup', 'fabricSetupFailed', 'audioMute', 'videoPause', 'screenShareStart',
+    const expected = ['userJoined', 'fabricSetup', 'fabricSetupFailed', 'audioMute', 'videoPause', 'screenShareStart', 'audioUnmute', 'videoResume',
       'activeDeviceList', 'fabricHold', 'fabricResume', 'dominantSpeaker', 'userFeedbackEvent', 'applicationErrorLog', 'userDetails'];
     const detail = await until('the guide\'s events and two stats submissions', async () => {
       const d = await server.api(path);

@@ -22,7 +22,7 @@ use crate::streams::StreamInterval;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
-    /// Stable key: `noMedia`, `rtt`, `loss`, `jitter`, `freeze`, `frameRate`, `resolution`,
+    /// Stable key: `noAudio`, `noVideo`, `rtt`, `loss`, `jitter`, `freeze`, `frameRate`, `resolution`,
     /// `concealment`, `mos`, `limitation`, `disruption`, `setupFailed`.
     pub metric: String,
     /// Human-readable sentence.
@@ -201,7 +201,9 @@ pub fn stream_score(
         }
     };
     let what = kind_word(kind);
-    push("noMedia", &dead, &|_, s| format!("no {what} received for {s} s"));
+    // One key per kind, so the audio and the video that stopped are both said.
+    let no_media = if kind == MediaKind::Audio { "noAudio" } else { "noVideo" };
+    push(no_media, &dead, &|_, s| format!("no {what} received for {s} s"));
     push("rtt", &rtt, &|v, s| format!("RTT {v:.0} ms for {s} s"));
     push("loss", &loss, &|v, s| format!("loss {v:.1} % for {s} s"));
     push("jitter", &jitter, &|v, s| format!("jitter {v:.0} ms for {s} s"));
@@ -239,7 +241,7 @@ pub fn stream_score(
 fn gravity(metric: &str) -> u8 {
     match metric {
         "setupFailed" => 0,
-        "noMedia" => 1,
+        "noAudio" | "noVideo" => 1,
         "disruption" => 2,
         _ => 3,
     }
@@ -485,13 +487,13 @@ mod tests {
     fn media_that_did_not_arrive_is_named_before_longer_degradations() {
         let mut reasons = vec![
             reason("frameRate", "frame rate 8 fps for 30 s", 30_000.0),
-            reason("noMedia", "no audio received for 14 s", 14_000.0),
+            reason("noAudio", "no audio received for 14 s", 14_000.0),
             reason("setupFailed", "connection never set up", 0.0),
             reason("disruption", "connection lost 1× for 6 s", 6_000.0),
         ];
         sort(&mut reasons);
         let metrics: Vec<&str> = reasons.iter().map(|r| r.metric.as_str()).collect();
-        assert_eq!(metrics, ["setupFailed", "noMedia", "disruption", "frameRate"]);
+        assert_eq!(metrics, ["setupFailed", "noAudio", "disruption", "frameRate"]);
     }
 
     #[test]
