@@ -94,6 +94,10 @@ impl Ingest {
             (r, body)
         };
         let req = parse_form(form).map_err(refuse)?;
+        if req.user_id.len() > self.limits.max_id_bytes {
+            let max = self.limits.max_id_bytes;
+            return Err(refuse(AuthRefusal::bad_request(format!("the userID is longer than {max} bytes"))));
+        }
         let app = match self.app(req.app_id).await {
             Ok(app) => app,
             Err(IngestError::NotFound(m)) => return Err(refuse(AuthRefusal::bad_grant(m))),
@@ -141,11 +145,29 @@ impl Ingest {
         Ok(app)
     }
 
-    fn check_size(&self, body: &[u8]) -> Result<(), IngestError> {
+    /// The checks every request body passes before it is parsed: its size, and how deeply it
+    /// nests (so that nothing is stored that cannot be read back, see `protocol::depth`).
+    pub(crate) fn check_body(&self, body: &[u8]) -> Result<(), IngestError> {
         if body.len() > self.limits.max_body_bytes {
             return Err(IngestError::TooLarge { limit: self.limits.max_body_bytes });
         }
+        callstats_protocol::depth::check_depth(body, self.limits.max_json_depth)?;
         Ok(())
+    }
+
+    /// Refuses IDs longer than `Limits::max_id_bytes`: they are stored in indexed columns and
+    /// shown on every page.
+    fn check_ids<'a>(&self, ids: impl IntoIterator<Item = (&'static str, Option<&'a str>)>) -> Result<(), IngestError> {
+        let max = self.limits.max_id_bytes;
+        match ids.into_iter().find(|(_, v)| v.is_some_and(|v| v.len() > max)) {
+            Some((field, _)) => Err(ProtocolError::TooLong { field: field.to_owned(), max }.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// `check_ids` for a conference ID and the IDs of an envelope.
+    fn check_envelope_ids(&self, conf: Option<&str>, e: &Envelope) -> Result<(), IngestError> {
+        self.check_ids([("confID", conf)].into_iter().chain(e.ids()))
     }
 
     fn submission(
@@ -183,7 +205,7 @@ impl Ingest {
         conf: &str,
         body: &[u8],
     ) -> Result<String, IngestError> {
-        self.check_size(body)?;
+        self.check_body(body)?;
         let app = self.authorize(caller, app_segment).await?;
         let country = caller.country.and_then(crate::country_code);
         self.join_at(app.id, conf, body, self.now_ms(), country, None).await
@@ -202,6 +224,7 @@ impl Ingest {
     ) -> Result<String, IngestError> {
         let parsed =
             envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
+        self.check_envelope_ids(Some(conf), &parsed.envelope)?;
         let value = parsed.value.as_ref().expect("event bodies are parsed to a tree");
         // Random 63-bit decimal: numeric like the original's, unique across nodes without a
         // database round trip, and not guessable from another participant's.
@@ -248,7 +271,7 @@ impl Ingest {
         if route_path != compact::ROUTE && catalogue::route(route_path).is_none() {
             return Err(IngestError::NotFound(format!("no such route: {route_path}")));
         }
-        self.check_size(body)?;
+        self.check_body(body)?;
         let app = self.authorize(caller, app_segment).await?;
         self.accept_at(app.id, conf, uc, route_path, body, self.now_ms()).await
     }
@@ -276,7 +299,7 @@ impl Ingest {
             #[serde(borrow)]
             items: Vec<Item<'a>>,
         }
-        self.check_size(body)?;
+        self.check_body(body)?;
         let app = self.authorize(caller, app_segment).await?;
         let batch: Batch<'_> = serde_json::from_slice(body).map_err(|e| match e.classify() {
             // serde's message names the field: "missing field `items`", "invalid type … `route`".
@@ -356,6 +379,7 @@ impl Ingest {
         } else {
             envelope::parse(body, route.kinds, route.category, route.path)?
         };
+        self.check_envelope_ids(Some(conf), &parsed.envelope)?;
         let kind = match route.category {
             Category::Event => SubmissionKind::Event,
             Category::Stats => SubmissionKind::Stats,
@@ -416,6 +440,7 @@ impl Ingest {
             },
             value: None,
         };
+        self.check_envelope_ids(place.conf, &envelope.envelope)?;
         let mut sub = self.submission(place, SubmissionKind::Stats, &envelope, &raw, false);
         sub.received_at_ms = received_at;
         sub.derived = Some(crate::normalise::pack(&snaps));
@@ -433,11 +458,12 @@ impl Ingest {
         notification: bool,
         body: &[u8],
     ) -> Result<(), IngestError> {
-        self.check_size(body)?;
+        self.check_body(body)?;
         let app = self.authorize(caller, app_segment).await?;
         let spec: &'static KindSpec =
             if notification { &catalogue::PRECALL_NOTIFICATION } else { &catalogue::PRECALL_RESULTS };
         let parsed = envelope::parse(body, std::slice::from_ref(spec), Category::Event, "pre-call")?;
+        self.check_envelope_ids(None, &parsed.envelope)?;
         let sub =
             self.submission(Place { app: app.id, conf: None, uc: None }, SubmissionKind::Precall, &parsed, body, false);
         self.store.write(vec![Write::Submission(sub)]).await?;
@@ -446,7 +472,7 @@ impl Ingest {
 
     /// `POST /generics`: the client's log channel. It carries no token; the app ID is in the body.
     pub async fn generic(&self, origin: Option<&str>, body: &[u8]) -> Result<(), IngestError> {
-        self.check_size(body)?;
+        self.check_body(body)?;
         let v: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
         let obj = v.as_object().ok_or_else(|| ProtocolError::Malformed("expected a JSON object".into()))?;
         let app_id = match obj.get("appID") {
@@ -461,6 +487,8 @@ impl Ingest {
             None | Some(Value::Null) => return Err(ProtocolError::MissingField("eventType".into()).into()),
             Some(_) => return Err(ProtocolError::WrongType { field: "eventType".into(), expected: "a string" }.into()),
         };
+        let user_id = obj.get("userID").and_then(Value::as_str);
+        self.check_ids([("eventType", Some(event_type.as_str())), ("userID", user_id)])?;
         let app = self.app(app_id).await?;
         if !origin_allowed(&app, origin) {
             return Err(IngestError::Forbidden(format!(
@@ -475,7 +503,7 @@ impl Ingest {
             uc_id: None,
             kind: SubmissionKind::Generic,
             event_type,
-            user_id: obj.get("userID").and_then(Value::as_str).map(str::to_owned),
+            user_id: user_id.map(str::to_owned),
             remote_id: None,
             connection_id: None,
             timestamp_ms: now as f64,
@@ -506,10 +534,12 @@ impl Ingest {
     /// `POST /v1/apps/{appID}/configurations`: the sender parameters callstats-js reports. Kept
     /// as data; we make no recommendation.
     pub async fn sender_config(&self, caller: Caller<'_>, app_segment: &str, body: &[u8]) -> Result<(), IngestError> {
-        self.check_size(body)?;
+        self.check_body(body)?;
         let app = self.authorize(caller, app_segment).await?;
         let v: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
         let obj = v.as_object().ok_or_else(|| ProtocolError::Malformed("expected a JSON object".into()))?;
+        let local_id = obj.get("local_id").and_then(Value::as_str);
+        self.check_ids([("local_id", local_id)])?;
         let now = self.now_ms();
         let sub = Submission {
             app_id: app.id,
@@ -517,7 +547,7 @@ impl Ingest {
             uc_id: None,
             kind: SubmissionKind::SenderConfig,
             event_type: "senderConfiguration".into(),
-            user_id: obj.get("local_id").and_then(Value::as_str).map(str::to_owned),
+            user_id: local_id.map(str::to_owned),
             remote_id: None,
             connection_id: None,
             timestamp_ms: now as f64,

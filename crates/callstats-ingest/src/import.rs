@@ -79,6 +79,7 @@ impl<'a> Importer<'a> {
         }
         let conf = decode(parts[4]);
         let body = serde_json::to_vec(&rec.body).expect("a JSON value serialises");
+        self.ingest.check_body(&body)?;
         let at = rec
             .received_at
             .or_else(|| rec.body.get("timestamp").and_then(Value::as_f64).map(|t| t as i64))

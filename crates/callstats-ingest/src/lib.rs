@@ -24,11 +24,19 @@ use callstats_store::{Store, StoreError};
 pub use auth::{AccessRefusal, AuthRefusal, TokenIssuer};
 pub use secrets::ServerKey;
 
-/// Size limits of the collector.
+/// Size limits of the collector and the read API.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest request body accepted, bytes (default 1 MiB; a callstats-js stats body is ~16 KB).
     pub max_body_bytes: usize,
+    /// Deepest nesting of arrays and objects accepted in a request body (default 32; at most
+    /// `callstats_protocol::depth::MAX_MAX_DEPTH`, so every stored body reads back).
+    pub max_json_depth: usize,
+    /// Longest ID accepted, bytes: conference IDs, user, device, connection and remote IDs,
+    /// event types, SDK versions (default 256).
+    pub max_id_bytes: usize,
+    /// Longest range the aggregates read, days; a longer one is cut at its start (default 400).
+    pub max_aggregate_days: u32,
     /// Application logs longer than this are stored cut to it and flagged (default 20 KB, the
     /// limit the integration guide promises).
     pub app_log_bytes: usize,
@@ -38,7 +46,14 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 1 << 20, app_log_bytes: 20 * 1024, app_cache_ttl: Duration::from_secs(2) }
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_json_depth: callstats_protocol::depth::DEFAULT_MAX_DEPTH,
+            max_id_bytes: 256,
+            max_aggregate_days: 400,
+            app_log_bytes: 20 * 1024,
+            app_cache_ttl: Duration::from_secs(2),
+        }
     }
 }
 

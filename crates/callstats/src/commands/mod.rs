@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod bench;
 pub mod bench_pages;
+pub mod limits;
 pub mod loadgen;
 pub mod serve;
 
@@ -15,18 +16,19 @@ use crate::database::{self, DatabaseArgs};
 
 /// Opens the store and builds the services the way every subcommand needs them.
 pub fn ingest(args: &DatabaseArgs) -> anyhow::Result<Arc<Ingest>> {
-    ingest_with(args, true, None)
+    ingest_with(args, Limits::default(), true, None)
 }
 
-/// As `ingest`, choosing whether ingest-time analysis runs.
+/// As `ingest`, with these limits, choosing whether ingest-time analysis runs.
 pub fn ingest_with(
     args: &DatabaseArgs,
+    limits: Limits,
     analytics: bool,
     country_header: Option<String>,
 ) -> anyhow::Result<Arc<Ingest>> {
     let (store, key) = database::open(args)?;
     Ok(Arc::new(
-        Ingest::new(store, key, Limits::default(), Arc::new(SystemClock))
+        Ingest::new(store, key, limits, Arc::new(SystemClock))
             .with_analytics(analytics)
             .with_country_header(country_header),
     ))

@@ -21,6 +21,8 @@ pub struct ServeArgs {
     /// clients could set the header themselves otherwise.
     #[arg(long, env = "CALLSTATS_COUNTRY_HEADER", value_parser = parse_header_name)]
     pub country_header: Option<String>,
+    #[command(flatten)]
+    pub limits: super::limits::LimitArgs,
 }
 
 fn parse_header_name(s: &str) -> Result<String, String> {
@@ -30,7 +32,7 @@ fn parse_header_name(s: &str) -> Result<String, String> {
 }
 
 pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let ingest = super::ingest_with(db, args.analytics, args.country_header.clone())?;
+    let ingest = super::ingest_with(db, args.limits.ingest_limits(), args.analytics, args.country_header.clone())?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
