@@ -4,16 +4,18 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use callstats_protocol::ProtocolError;
-use callstats_protocol::auth::{AuthForm, TokenReply, auth_error_body};
+use callstats_protocol::auth::{AccessClaims, AuthForm, TokenReply, auth_error_body};
 use callstats_protocol::catalogue::{self, Category, KindSpec};
 use callstats_protocol::compact::{self, CompactBody, CompactError, CompactStream};
 use callstats_protocol::envelope::Envelope;
 use callstats_protocol::envelope::{self, ParsedBody};
+use callstats_protocol::uri::encode_uri_component;
 use callstats_store::codec;
 use callstats_store::{App, AppId, Participant, Submission, SubmissionKind, Write};
 use serde_json::Value;
 
 use crate::auth::{AccessRefusal, AuthRefusal, parse_form, verify_code};
+use crate::directory::Home;
 use crate::{Caller, Ingest, IngestError};
 
 /// What `/authenticate` answers: a token, or a refusal with the body callstats-js understands.
@@ -71,6 +73,36 @@ struct Place<'a> {
     uc: Option<&'a str>,
 }
 
+/// Who submits: the app an access token is for and, when the token came from the third-party
+/// flow, the one user it speaks for (URI-encoded, as the token carries it).
+#[derive(Clone, Copy)]
+pub(crate) struct Submitter<'a> {
+    pub app: AppId,
+    pub user: Option<&'a str>,
+}
+
+impl<'a> Submitter<'a> {
+    /// Any user of `app` (AppSecret-flow tokens, imports).
+    pub(crate) fn any_user(app: AppId) -> Self {
+        Submitter { app, user: None }
+    }
+
+    fn of(app: AppId, claims: &'a AccessClaims) -> Self {
+        Submitter { app, user: claims.third_party.then_some(claims.user_id.as_str()) }
+    }
+
+    /// Refuses a localID other than the token's user; `what` says whose ID it is.
+    fn check_user(&self, local_id: &str, what: &str) -> Result<(), IngestError> {
+        match self.user {
+            Some(u) if encode_uri_component(local_id) != u => Err(IngestError::Forbidden(format!(
+                "the access token speaks for user `{u}` only; {what} is `{}`",
+                encode_uri_component(local_id)
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn parse_app_id(segment: &str) -> Result<AppId, IngestError> {
     segment.parse::<AppId>().map_err(|_| {
         IngestError::NotFound(format!("AppID `{segment}` is not a number (was initialize given a numeric AppID?)"))
@@ -113,14 +145,23 @@ impl Ingest {
         let secret =
             self.key.open(app.id, &app.secret_sealed).map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
         let keys = self.store.app_keys(app.id).await.map_err(|e| refuse(AuthRefusal::server(e.to_string())))?;
-        verify_code(&req, &app, &secret, &keys, self.now_ms() / 1000).map_err(refuse)?;
-        let reply = self.tokens.issue(&app, req.user_id, self.now_ms() / 1000).map_err(refuse)?;
+        let code = verify_code(&req, &app, &secret, &keys, self.now_ms() / 1000).map_err(refuse)?;
+        let reply = self.tokens.issue(&app, req.user_id, code.third_party, self.now_ms() / 1000).map_err(refuse)?;
         self.record_step(app.id, "initialized").await;
         Ok(reply)
     }
 
     /// Checks the caller's access token for the app named in the path.
     pub async fn authorize(&self, caller: Caller<'_>, app_segment: &str) -> Result<Arc<App>, IngestError> {
+        self.authorize_claims(caller, app_segment).await.map(|(app, _)| app)
+    }
+
+    /// `authorize`, also giving the token's claims.
+    async fn authorize_claims(
+        &self,
+        caller: Caller<'_>,
+        app_segment: &str,
+    ) -> Result<(Arc<App>, AccessClaims), IngestError> {
         let app_id = parse_app_id(app_segment)?;
         let token = caller
             .token
@@ -142,7 +183,7 @@ impl Ingest {
                 caller.origin.unwrap_or_default()
             )));
         }
-        Ok(app)
+        Ok((app, claims))
     }
 
     /// The checks every request body passes before it is parsed: its size, and how deeply it
@@ -206,16 +247,16 @@ impl Ingest {
         body: &[u8],
     ) -> Result<String, IngestError> {
         self.check_body(body)?;
-        let app = self.authorize(caller, app_segment).await?;
+        let (app, claims) = self.authorize_claims(caller, app_segment).await?;
         let country = caller.country.and_then(crate::country_code);
-        self.join_at(app.id, conf, body, self.now_ms(), country, None).await
+        self.join_at(Submitter::of(app.id, &claims), conf, body, self.now_ms(), country, None).await
     }
 
     /// User joined for an already authorised app, received at `received_at` (epoch ms); with
     /// `hold_until`, the conference is held from the closer until then, in the same write.
     pub(crate) async fn join_at(
         &self,
-        app_id: AppId,
+        by: Submitter<'_>,
         conf: &str,
         body: &[u8],
         received_at: i64,
@@ -225,6 +266,8 @@ impl Ingest {
         let parsed =
             envelope::parse(body, std::slice::from_ref(&catalogue::USER_JOINED), Category::Event, "user joined")?;
         self.check_envelope_ids(Some(conf), &parsed.envelope)?;
+        by.check_user(&parsed.envelope.local_id, "the localID joining")?;
+        let app_id = by.app;
         let value = parsed.value.as_ref().expect("event bodies are parsed to a tree");
         // Random 63-bit decimal: numeric like the original's, unique across nodes without a
         // database round trip, and not guessable from another participant's.
@@ -253,7 +296,8 @@ impl Ingest {
         writes.extend(self.note_step(app_id, "fabricAdded"));
         writes.extend(hold_until.map(|until_ms| Write::Hold { app_id, conf_id: conf.to_owned(), until_ms }));
         self.store.write(writes).await?;
-        self.directory.remember_participant(&uc_id, app_id, conf);
+        let home = Home { app: app_id, conf: conf.to_owned(), user: parsed.envelope.local_id.clone() };
+        self.directory.remember_participant(&uc_id, home);
         tracing::debug!(app.id = app_id, conf.id = conf, uc.id = %uc_id, "user joined");
         Ok(uc_id)
     }
@@ -272,8 +316,8 @@ impl Ingest {
             return Err(IngestError::NotFound(format!("no such route: {route_path}")));
         }
         self.check_body(body)?;
-        let app = self.authorize(caller, app_segment).await?;
-        self.accept_at(app.id, conf, uc, route_path, body, self.now_ms()).await
+        let (app, claims) = self.authorize_claims(caller, app_segment).await?;
+        self.accept_at(Submitter::of(app.id, &claims), conf, uc, route_path, body, self.now_ms()).await
     }
 
     /// `POST …/{ucID}/batch`: several submissions of one participant in one request (an
@@ -300,7 +344,8 @@ impl Ingest {
             items: Vec<Item<'a>>,
         }
         self.check_body(body)?;
-        let app = self.authorize(caller, app_segment).await?;
+        let (app, claims) = self.authorize_claims(caller, app_segment).await?;
+        let by = Submitter::of(app.id, &claims);
         let batch: Batch<'_> = serde_json::from_slice(body).map_err(|e| match e.classify() {
             // serde's message names the field: "missing field `items`", "invalid type … `route`".
             serde_json::error::Category::Data => IngestError::BadRequest(format!("batch body: {e}")),
@@ -313,7 +358,7 @@ impl Ingest {
         let mut writes = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.items.len());
         for item in &batch.items {
-            match self.prepare_at(app.id, conf, uc, &item.route, item.body.get().as_bytes(), now).await {
+            match self.prepare_at(by, conf, uc, &item.route, item.body.get().as_bytes(), now).await {
                 Ok(w) => {
                     writes.extend(w);
                     outcomes.push(Ok(()));
@@ -331,14 +376,14 @@ impl Ingest {
     /// `received_at` (epoch ms).
     pub(crate) async fn accept_at(
         &self,
-        app_id: AppId,
+        by: Submitter<'_>,
         conf: &str,
         uc: &str,
         route_path: &str,
         body: &[u8],
         received_at: i64,
     ) -> Result<(), IngestError> {
-        let writes = self.prepare_at(app_id, conf, uc, route_path, body, received_at).await?;
+        let writes = self.prepare_at(by, conf, uc, route_path, body, received_at).await?;
         self.store.write(writes).await?;
         Ok(())
     }
@@ -346,19 +391,22 @@ impl Ingest {
     /// Validates and converts one submission into the writes that store it, without writing.
     async fn prepare_at(
         &self,
-        app_id: AppId,
+        by: Submitter<'_>,
         conf: &str,
         uc: &str,
         route_path: &str,
         body: &[u8],
         received_at: i64,
     ) -> Result<Vec<Write>, IngestError> {
+        let app_id = by.app;
         let route = catalogue::route(route_path);
         if route.is_none() && route_path != compact::ROUTE {
             return Err(IngestError::NotFound(format!("no such route: {route_path}")));
         }
         match self.participant_home(uc).await? {
-            Some((a, c)) if a == app_id && c == conf => {}
+            Some(home) if home.app == app_id && home.conf == conf => {
+                by.check_user(&home.user, &format!("the user of ucID {uc}"))?;
+            }
             _ => {
                 return Err(IngestError::NotFound(format!(
                     "ucID {uc} is not a participant of conference `{conf}` (user joined must come first)"
@@ -366,7 +414,7 @@ impl Ingest {
             }
         }
         let Some(route) = route else {
-            return self.prepare_compact(Place { app: app_id, conf: Some(conf), uc: Some(uc) }, body, received_at);
+            return self.prepare_compact(by, Place { app: app_id, conf: Some(conf), uc: Some(uc) }, body, received_at);
         };
         // With analytics on, a stats body's reports are read while it is validated, and reduced to
         // stream snapshots stored beside it.
@@ -380,6 +428,7 @@ impl Ingest {
             envelope::parse(body, route.kinds, route.category, route.path)?
         };
         self.check_envelope_ids(Some(conf), &parsed.envelope)?;
+        by.check_user(&parsed.envelope.local_id, "the localID submitted")?;
         let kind = match route.category {
             Category::Event => SubmissionKind::Event,
             Category::Stats => SubmissionKind::Stats,
@@ -416,9 +465,16 @@ impl Ingest {
     /// A compact stats body (`…/{ucID}/stats/compact`, see `callstats_protocol::compact`): resolved
     /// against the base it names, stored as the keyframe it resolves to (so the stored body
     /// stands alone, like every other), with the same stream snapshots a report list gives.
-    fn prepare_compact(&self, place: Place<'_>, body: &[u8], received_at: i64) -> Result<Vec<Write>, IngestError> {
+    fn prepare_compact(
+        &self,
+        by: Submitter<'_>,
+        place: Place<'_>,
+        body: &[u8],
+        received_at: i64,
+    ) -> Result<Vec<Write>, IngestError> {
         let uc = place.uc.unwrap_or_default();
         let parsed = compact::parse(body)?;
+        by.check_user(&parsed.local_id, "the localID submitted")?;
         let base = parsed.base.and_then(|b| self.compact_bases.get(uc, &parsed.connection_id, b));
         let streams = parsed.resolve(base.as_deref().map(Vec::as_slice)).map_err(|e| match e {
             CompactError::Protocol(p) => IngestError::Protocol(p),

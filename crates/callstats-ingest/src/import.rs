@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::analysis::CLOSE_LEASE_MS;
+use crate::collect::Submitter;
 use crate::{Ingest, IngestError};
 
 /// One recorded request.
@@ -88,7 +89,7 @@ impl<'a> Importer<'a> {
         if parts.len() == 5 {
             let country = rec.country.as_deref().and_then(crate::country_code);
             let hold = self.renewal(&conf);
-            let uc = self.ingest.join_at(self.app, &conf, &body, at, country, hold).await?;
+            let uc = self.ingest.join_at(Submitter::any_user(self.app), &conf, &body, at, country, hold).await?;
             if let Some(until) = hold {
                 self.held.insert(conf.clone(), until);
             }
@@ -112,7 +113,7 @@ impl<'a> Importer<'a> {
             self.held.insert(conf.clone(), until_ms);
         }
         let route = parts[6..].join("/");
-        self.ingest.accept_at(self.app, &conf, &uc, &route, &body, at).await?;
+        self.ingest.accept_at(Submitter::any_user(self.app), &conf, &uc, &route, &body, at).await?;
         Ok(Imported::Stored)
     }
 
