@@ -527,7 +527,14 @@ impl Ingest {
     }
 
     /// `POST /generics`: the client's log channel. It carries no token; the app ID is in the body.
+    /// Anyone who knows an AppID could fill the disk through it, so it takes only small bodies
+    /// (`Limits::max_generic_bytes`), for an app that exists, from a browser page of an origin
+    /// the app allows (callstats-js calls it only from the page; browsers send the `Origin` of
+    /// every cross-origin POST).
     pub async fn generic(&self, origin: Option<&str>, body: &[u8]) -> Result<(), IngestError> {
+        if body.len() > self.limits.max_generic_bytes {
+            return Err(IngestError::TooLarge { limit: self.limits.max_generic_bytes });
+        }
         self.check_body(body)?;
         let v: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
         let obj = v.as_object().ok_or_else(|| ProtocolError::Malformed("expected a JSON object".into()))?;
@@ -546,11 +553,13 @@ impl Ingest {
         let user_id = obj.get("userID").and_then(Value::as_str);
         self.check_ids([("eventType", Some(event_type.as_str())), ("userID", user_id)])?;
         let app = self.app(app_id).await?;
-        if !origin_allowed(&app, origin) {
-            return Err(IngestError::Forbidden(format!(
-                "origin {} is not allowed for app {app_id}",
-                origin.unwrap_or_default()
-            )));
+        let Some(origin) = origin else {
+            return Err(IngestError::Forbidden(
+                "the generic channel takes requests from web pages only (no Origin)".into(),
+            ));
+        };
+        if !origin_allowed(&app, Some(origin)) {
+            return Err(IngestError::Forbidden(format!("origin {origin} is not allowed for app {app_id}")));
         }
         let now = self.now_ms();
         let sub = Submission {

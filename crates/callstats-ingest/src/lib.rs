@@ -29,6 +29,9 @@ pub use secrets::ServerKey;
 pub struct Limits {
     /// Largest request body accepted, bytes (default 1 MiB; a callstats-js stats body is ~16 KB).
     pub max_body_bytes: usize,
+    /// Largest body of `/generics`, the client's log channel, which carries no token (default
+    /// 32 KiB: callstats-js's largest, a failed request's body echoed, stays below it).
+    pub max_generic_bytes: usize,
     /// Deepest nesting of arrays and objects accepted in a request body (default 32; at most
     /// `callstats_protocol::depth::MAX_MAX_DEPTH`, so every stored body reads back).
     pub max_json_depth: usize,
@@ -48,6 +51,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 1 << 20,
+            max_generic_bytes: 32 << 10,
             max_json_depth: callstats_protocol::depth::DEFAULT_MAX_DEPTH,
             max_id_bytes: 256,
             max_aggregate_days: 400,

@@ -58,7 +58,7 @@ async fn a_deeply_nested_body_is_refused_and_not_stored() {
     s.api(&format!("/api/v1/apps/{}/conferences/{CONF}", s.app_id)).await;
     // The app-level channels and the JSON API's bodies have the same limit.
     let deep = format!(r#"{{"appID":{},"eventType":"log","x":{}1{}}}"#, s.app_id, "[".repeat(50), "]".repeat(50));
-    assert_eq!(s.post("/generics", None, None, deep).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(s.post("/generics", None, Some("https://a.example"), deep).await.status, StatusCode::BAD_REQUEST);
     let patch = format!(r#"{{"defaultConfig":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
     let r = s
         .send(
@@ -168,4 +168,33 @@ async fn overlong_ids_are_refused_with_the_field_named() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
     // 256 bytes is still fine.
     s.token(&"y".repeat(256)).await;
+}
+
+#[tokio::test]
+async fn generics_need_a_known_app_an_allowed_origin_and_a_small_body() {
+    let s = TestServer::start().await;
+    let log = |app: i64, pad: usize| {
+        json!({"appID": app, "userID": "alice", "version": "3.73.16", "eventType": "log", "data": {"msg": "x".repeat(pad)}})
+            .to_string()
+    };
+    let page = Some("https://meet.example.com");
+    let stored = || async {
+        let r = s.api(&format!("/api/v1/apps/{}/submissions?kind=generic", s.app_id)).await;
+        r["submissions"].as_array().map(Vec::len)
+    };
+    assert_eq!(s.post("/generics", None, page, log(s.app_id, 10)).await.status, StatusCode::OK);
+    assert_eq!(stored().await, Some(1));
+    // Not from a web page, an unknown app, too large.
+    let r = s.post("/generics", None, None, log(s.app_id, 10)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json);
+    assert_eq!(s.post("/generics", None, page, log(1, 10)).await.status, StatusCode::NOT_FOUND);
+    let r = s.post("/generics", None, page, log(s.app_id, 40 << 10)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.json);
+    assert_eq!(r.json["msg"], "body exceeds the limit of 32768 bytes");
+    // An origin the app does not allow.
+    s.ingest.set_origins(s.app_id, vec!["https://meet.example.com".into()]).await.expect("origins");
+    let r = s.post("/generics", None, Some("https://evil.example"), log(s.app_id, 10)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json);
+    assert_eq!(s.post("/generics", None, page, log(s.app_id, 10)).await.status, StatusCode::OK);
+    assert_eq!(stored().await, Some(2));
 }

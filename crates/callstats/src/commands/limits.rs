@@ -10,6 +10,10 @@ pub struct LimitArgs {
     /// Largest request body accepted, bytes, after gzip is undone (413 beyond).
     #[arg(long, env = "CALLSTATS_MAX_BODY_BYTES", default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// Largest body of `POST /generics`, the client's log channel that carries no token, bytes
+    /// (413 beyond).
+    #[arg(long, env = "CALLSTATS_MAX_GENERIC_BYTES", default_value_t = 32 << 10)]
+    pub max_generic_bytes: usize,
     /// Deepest nesting of arrays and objects accepted in a JSON body (400 beyond); at most 100,
     /// so that every stored body can be read back.
     #[arg(long, env = "CALLSTATS_MAX_JSON_DEPTH", default_value_t = callstats_protocol::depth::DEFAULT_MAX_DEPTH,
@@ -29,6 +33,7 @@ impl LimitArgs {
     pub fn ingest_limits(&self) -> Limits {
         Limits {
             max_body_bytes: self.max_body_bytes,
+            max_generic_bytes: self.max_generic_bytes,
             max_json_depth: self.max_json_depth,
             max_id_bytes: self.max_id_bytes,
             max_aggregate_days: self.max_aggregate_days,
