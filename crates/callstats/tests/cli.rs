@@ -114,3 +114,31 @@ async fn import_and_generated_history_land_in_the_database() {
         "{summary}"
     );
 }
+
+/// A line break in a request (here `%0A` in an unknown route, decoded by the router and quoted
+/// in the refusal) cannot forge a log line; with `--log-format json` every line is an object.
+#[tokio::test]
+async fn requests_cannot_forge_log_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::database(dir.path(), "logs").await;
+    for format in ["text", "json"] {
+        let log = dir.path().join(format!("{format}.log"));
+        let mut args = db.clone();
+        args.extend(["--log-format".to_owned(), format.to_owned()]);
+        let server = common::Server::start(&args, &log);
+        let forged = "2026-12-06T00:00:00.000000Z ERROR callstats_store_sqlite: commit failed";
+        let path =
+            format!("{}/v1/apps/{}/conferences/c/1/x%0A{}%0D%0A", server.base, server.app, forged.replace(' ', "%20"));
+        let r = reqwest::Client::new().post(path).body("{}").send().await.expect("request");
+        assert_eq!(r.status(), 404);
+        drop(server);
+        let text = std::fs::read_to_string(&log).expect("log");
+        assert!(text.contains("x\\x0a2026-12-06") || text.contains("x\\n2026-12-06"), "{format}: {text}");
+        for line in text.lines() {
+            assert!(!line.starts_with("2026-12-06T00:00:00"), "{format}: forged line {line:?}");
+            if format == "json" {
+                serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            }
+        }
+    }
+}
