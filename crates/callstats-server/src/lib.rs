@@ -6,6 +6,7 @@ mod api;
 mod assets;
 mod collector;
 mod error;
+mod serve;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use assets::missing_assets;
 pub use error::{ApiError, CollectorError};
+pub use serve::{ConnectionLimits, serve};
 
 /// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");

@@ -1,8 +1,11 @@
 //! The limits `serve` enforces on what the internet may send it, as flags. Each has a default
 //! that a public deployment can keep; README's "Exposure and limits" lists them.
 
+use std::time::Duration;
+
 use callstats_ingest::Limits;
 use callstats_protocol::depth::MAX_MAX_DEPTH;
+use callstats_server::ConnectionLimits;
 use clap::builder::TypedValueParser as _;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -26,9 +29,49 @@ pub struct LimitArgs {
     /// Longest range the aggregates read, days; a longer range is cut at its start.
     #[arg(long, env = "CALLSTATS_MAX_AGGREGATE_DAYS", default_value_t = 400)]
     pub max_aggregate_days: u32,
+    /// Open connections at most; more wait in the listen backlog until one closes. Lowered at
+    /// start to what the file-descriptor limit allows (the soft limit is first raised to the
+    /// hard one).
+    #[arg(long, env = "CALLSTATS_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Seconds a connection has to send a whole request head, counted whenever the server
+    /// waits for one (so also between keep-alive requests); the connection is closed after.
+    #[arg(long, env = "CALLSTATS_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS")]
+    pub header_timeout: u64,
+    /// Seconds a request has from its head to its answer, body included (408 beyond).
+    #[arg(long, env = "CALLSTATS_REQUEST_TIMEOUT", default_value_t = 30, value_name = "SECS")]
+    pub request_timeout: u64,
 }
 
+/// Descriptors kept for everything but client connections: the database, its pool, logs.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
 impl LimitArgs {
+    /// The connection limits, with the cap lowered to what the descriptor limit allows after
+    /// raising it as far as the system lets a process.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        let mut max_connections = self.max_connections;
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(fds) => {
+                let room = usize::try_from(fds.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX).max(1);
+                if room < max_connections {
+                    tracing::warn!(
+                        connections.max = max_connections,
+                        fds.limit = fds,
+                        "the file-descriptor limit allows only {room} connections; serving at most that many"
+                    );
+                    max_connections = room;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the file-descriptor limit"),
+        }
+        ConnectionLimits {
+            max_connections,
+            header_timeout: Duration::from_secs(self.header_timeout),
+            request_timeout: Duration::from_secs(self.request_timeout),
+        }
+    }
+
     /// The limits of the services.
     pub fn ingest_limits(&self) -> Limits {
         Limits {

@@ -78,8 +78,8 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         ingest.clone().run_background(std::time::Duration::from_secs(2), std::time::Duration::from_secs(3600)),
     );
 
-    axum::serve(listener, callstats_server::router(ingest))
-        .with_graceful_shutdown(shutdown())
+    let connections = args.limits.connection_limits();
+    callstats_server::serve(listener, callstats_server::router(ingest), connections, shutdown())
         .await
         .context("serving")?;
     tracing::info!("stopped");
