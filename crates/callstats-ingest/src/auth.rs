@@ -31,20 +31,25 @@ pub struct AuthRefusal {
     pub error: &'static str,
     /// What the developer should read in the init callback.
     pub reason: String,
+    /// Seconds after which trying again may succeed (`Retry-After`), for a rate limit.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl AuthRefusal {
     pub(crate) fn bad_request(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 400, error: "invalid_request", reason: reason.into() }
+        AuthRefusal { status: 400, error: "invalid_request", reason: reason.into(), retry_after_secs: None }
     }
     pub(crate) fn bad_grant(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 401, error: "invalid_grant", reason: reason.into() }
+        AuthRefusal { status: 401, error: "invalid_grant", reason: reason.into(), retry_after_secs: None }
     }
     pub(crate) fn forbidden(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 403, error: "unauthorized_client", reason: reason.into() }
+        AuthRefusal { status: 403, error: "unauthorized_client", reason: reason.into(), retry_after_secs: None }
     }
     pub(crate) fn server(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 500, error: "server_error", reason: reason.into() }
+        AuthRefusal { status: 500, error: "server_error", reason: reason.into(), retry_after_secs: None }
+    }
+    pub(crate) fn slow_down(reason: impl Into<String>, retry_after_secs: u64) -> Self {
+        AuthRefusal { status: 429, error: "slow_down", reason: reason.into(), retry_after_secs: Some(retry_after_secs) }
     }
 }
 

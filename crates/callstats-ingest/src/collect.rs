@@ -1,6 +1,7 @@
 //! The write path: authorise, validate, normalise, compress, commit.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use callstats_protocol::ProtocolError;
@@ -119,13 +120,19 @@ fn origin_allowed(app: &App, origin: Option<&str>) -> bool {
 }
 
 impl Ingest {
-    /// `POST /authenticate`.
-    pub async fn authenticate(&self, form: &AuthForm, origin: Option<&str>) -> AuthOutcome {
+    /// `POST /authenticate`, from the client at `ip` (rate-limited per app and IP).
+    pub async fn authenticate(&self, form: &AuthForm, origin: Option<&str>, ip: Option<IpAddr>) -> AuthOutcome {
         let refuse = |r: AuthRefusal| {
             let body = auth_error_body(r.error, &r.reason);
             (r, body)
         };
         let req = parse_form(form).map_err(refuse)?;
+        if let Err(wait_ms) = self.throttles.check_authenticate(req.app_id, ip) {
+            let secs = u64::try_from(wait_ms / 1000 + 1).unwrap_or(1);
+            let reason =
+                format!("too many authentications for app {} from this address; retry in {secs} s", req.app_id);
+            return Err(refuse(AuthRefusal::slow_down(reason, secs)));
+        }
         if req.user_id.len() > self.limits.max_id_bytes {
             let max = self.limits.max_id_bytes;
             return Err(refuse(AuthRefusal::bad_request(format!("the userID is longer than {max} bytes"))));

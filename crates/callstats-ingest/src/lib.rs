@@ -13,6 +13,7 @@ mod packed;
 pub mod progress;
 pub mod read;
 pub mod secrets;
+mod throttle;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -45,6 +46,15 @@ pub struct Limits {
     pub app_log_bytes: usize,
     /// How long an app's record (origins, settings) is cached before it is read again.
     pub app_cache_ttl: Duration,
+    /// Dashboard sign-ins hashing a password at once; more are refused 429 (default 2: each
+    /// hash holds ~20 MiB for tens of milliseconds).
+    pub max_concurrent_hashes: usize,
+    /// Wrong dashboard sign-ins of one account before each further one doubles a delay
+    /// (1 s up to 15 min) answered 429; a client IP gets four times as many (default 5).
+    pub sign_in_failures: u32,
+    /// `/authenticate` requests per minute per app and client IP, as a token bucket of that
+    /// size (default 120; 0: unlimited).
+    pub authenticate_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -57,6 +67,9 @@ impl Default for Limits {
             max_aggregate_days: 400,
             app_log_bytes: 20 * 1024,
             app_cache_ttl: Duration::from_secs(2),
+            max_concurrent_hashes: 2,
+            sign_in_failures: 5,
+            authenticate_per_minute: 120,
         }
     }
 }
@@ -129,6 +142,14 @@ pub enum IngestError {
     /// Overloaded; the caller should retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// This caller asked too often; it may try again after `retry_after_secs`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was limited.
+        message: String,
+        /// Seconds to wait (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// Deployment problem (server key, stored data).
     #[error("{0}")]
     Config(String),
@@ -181,6 +202,8 @@ pub struct Ingest {
     country_header: Option<String>,
     progress: progress::Recorder,
     compact_bases: collect::CompactBases,
+    throttles: throttle::Throttles,
+    client_ip_header: Option<String>,
 }
 
 impl Ingest {
@@ -189,6 +212,7 @@ impl Ingest {
         Ingest {
             tokens: TokenIssuer::new(&key),
             directory: directory::Directory::new(limits.app_cache_ttl),
+            throttles: throttle::Throttles::new(&limits),
             store,
             key,
             limits,
@@ -197,6 +221,7 @@ impl Ingest {
             country_header: None,
             progress: progress::Recorder::default(),
             compact_bases: collect::CompactBases::default(),
+            client_ip_header: None,
         }
     }
 
@@ -214,6 +239,19 @@ impl Ingest {
     pub fn with_country_header(mut self, name: Option<String>) -> Self {
         self.country_header = name;
         self
+    }
+
+    /// Trusts the request header `name` (`X-Forwarded-For`, `X-Real-IP`, `CF-Connecting-IP`) for
+    /// the client's IP address, which the rate limits key on; its last address is taken, the one
+    /// a proxy in front appended. Without it the peer address of the connection is used.
+    pub fn with_client_ip_header(mut self, name: Option<String>) -> Self {
+        self.client_ip_header = name;
+        self
+    }
+
+    /// The header trusted for the client's IP address, if any.
+    pub fn client_ip_header(&self) -> Option<&str> {
+        self.client_ip_header.as_deref()
     }
 
     /// The header trusted for the caller's country, if any.

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::access::Admin;
 use crate::error::ApiError;
-use crate::{AppState, OPENAPI};
+use crate::{AppState, ClientIp, OPENAPI};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -226,10 +226,15 @@ fn session_cookie_header(token: &str, max_age_secs: i64) -> String {
         .to_string()
 }
 
-async fn sign_in(State(ingest): State<AppState>, uri: Uri, body: axum::body::Bytes) -> Result<Response, ApiError> {
+async fn sign_in(
+    State(ingest): State<AppState>,
+    ClientIp(ip): ClientIp,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     let creds: Credentials = serde_json::from_slice(&body)
         .map_err(|e| fail(&uri)(IngestError::BadRequest(format!("expected {{username, password}}: {e}"))))?;
-    let signed = ingest.sign_in(&creds.username, &creds.password).await.map_err(fail(&uri))?;
+    let signed = ingest.sign_in(&creds.username, &creds.password, ip).await.map_err(fail(&uri))?;
     let cookie = session_cookie_header(&signed.token, callstats_ingest::accounts::SESSION_TTL_MS / 1000);
     let body = json!({"username": signed.session.username, "csrfToken": signed.session.csrf_token, "expiresAt": signed.session.expires_at});
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())

@@ -21,6 +21,7 @@ fn status_of(e: &IngestError) -> StatusCode {
         IngestError::KeyframeRequired(_) => StatusCode::CONFLICT,
         IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        IngestError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         IngestError::Config(_) | IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -33,10 +34,18 @@ fn log(status: StatusCode, e: &IngestError, path: &str) {
     }
 }
 
-fn with_retry_after(status: StatusCode, mut resp: Response) -> Response {
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+/// `Retry-After` on what the caller may retry: an overloaded server in a second, a rate limit
+/// when it says.
+fn with_retry_after(e: &IngestError, resp: Response) -> Response {
+    match e {
+        IngestError::Unavailable(_) => retry_after(1, resp),
+        IngestError::TooManyRequests { retry_after_secs, .. } => retry_after(*retry_after_secs, resp),
+        _ => resp,
     }
+}
+
+pub(crate) fn retry_after(secs: u64, mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     resp
 }
 
@@ -64,7 +73,7 @@ impl IntoResponse for CollectorError {
             _ => None,
         };
         let body = StatusReply { status: "error", msg: Some(&msg), field };
-        with_retry_after(status, (status, Json(body)).into_response())
+        with_retry_after(&self.error, (status, Json(body)).into_response())
     }
 }
 
@@ -87,7 +96,7 @@ impl IntoResponse for ApiError {
             self.error.to_string()
         };
         let body = serde_json::json!({"error": {"status": status.as_u16(), "message": message}});
-        with_retry_after(status, (status, Json(body)).into_response())
+        with_retry_after(&self.error, (status, Json(body)).into_response())
     }
 }
 

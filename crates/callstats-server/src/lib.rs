@@ -10,7 +10,11 @@ mod serve;
 
 use std::sync::Arc;
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use callstats_ingest::Ingest;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -47,6 +51,24 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .fallback(error::not_found)
         .layer(cors)
         .with_state(ingest)
+}
+
+/// The client's IP address: from the header a proxy in front sets when the operator named one
+/// (its last address, the one that proxy appended), else the connection's peer; `None` when
+/// neither is known (requests handed to the router in-process).
+pub(crate) struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, ingest: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(name) = ingest.client_ip_header() {
+            let last = parts.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).next_back();
+            let ip = last.and_then(|v| v.rsplit(',').next()).and_then(|v| v.trim().parse().ok());
+            return Ok(ClientIp(ip));
+        }
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
 }
 
 /// The `Origin` header, if any.

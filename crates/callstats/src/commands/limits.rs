@@ -29,6 +29,18 @@ pub struct LimitArgs {
     /// Longest range the aggregates read, days; a longer range is cut at its start.
     #[arg(long, env = "CALLSTATS_MAX_AGGREGATE_DAYS", default_value_t = 400)]
     pub max_aggregate_days: u32,
+    /// Dashboard sign-ins that may hash a password at once (each holds ~20 MiB for tens of
+    /// milliseconds); more are answered 429.
+    #[arg(long, env = "CALLSTATS_MAX_CONCURRENT_HASHES", default_value_t = 2)]
+    pub max_concurrent_hashes: usize,
+    /// Wrong dashboard sign-ins of one account before each further one doubles a delay (1 s up
+    /// to 15 min) answered 429; one client IP gets four times as many.
+    #[arg(long, env = "CALLSTATS_SIGN_IN_FAILURES", default_value_t = 5)]
+    pub sign_in_failures: u32,
+    /// `POST /authenticate` requests per minute per app and client IP (a token bucket of that
+    /// size; 429 with Retry-After beyond); 0 for no limit.
+    #[arg(long, env = "CALLSTATS_AUTHENTICATE_PER_MINUTE", default_value_t = 120)]
+    pub authenticate_per_minute: u32,
     /// Open connections at most; more wait in the listen backlog until one closes. Lowered at
     /// start to what the file-descriptor limit allows (the soft limit is first raised to the
     /// hard one).
@@ -80,6 +92,9 @@ impl LimitArgs {
             max_json_depth: self.max_json_depth,
             max_id_bytes: self.max_id_bytes,
             max_aggregate_days: self.max_aggregate_days,
+            max_concurrent_hashes: self.max_concurrent_hashes,
+            sign_in_failures: self.sign_in_failures,
+            authenticate_per_minute: self.authenticate_per_minute,
             ..Limits::default()
         }
     }

@@ -16,20 +16,15 @@ use crate::database::{self, DatabaseArgs};
 
 /// Opens the store and builds the services the way every subcommand needs them.
 pub fn ingest(args: &DatabaseArgs) -> anyhow::Result<Arc<Ingest>> {
-    ingest_with(args, Limits::default(), true, None)
+    ingest_with(args, Limits::default(), |ingest| ingest)
 }
 
-/// As `ingest`, with these limits, choosing whether ingest-time analysis runs.
+/// As `ingest`, with these limits, and adjusted by `configure`.
 pub fn ingest_with(
     args: &DatabaseArgs,
     limits: Limits,
-    analytics: bool,
-    country_header: Option<String>,
+    configure: impl FnOnce(Ingest) -> Ingest,
 ) -> anyhow::Result<Arc<Ingest>> {
     let (store, key) = database::open(args)?;
-    Ok(Arc::new(
-        Ingest::new(store, key, limits, Arc::new(SystemClock))
-            .with_analytics(analytics)
-            .with_country_header(country_header),
-    ))
+    Ok(Arc::new(configure(Ingest::new(store, key, limits, Arc::new(SystemClock)))))
 }

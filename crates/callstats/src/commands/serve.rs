@@ -21,6 +21,12 @@ pub struct ServeArgs {
     /// clients could set the header themselves otherwise.
     #[arg(long, env = "CALLSTATS_COUNTRY_HEADER", value_parser = parse_header_name)]
     pub country_header: Option<String>,
+    /// Request header that a proxy in front sets to the client's IP address (`X-Forwarded-For`,
+    /// `X-Real-IP`, `CF-Connecting-IP`; its last address is taken), which the rate limits key
+    /// on. Without it they key on the connection's peer address, which behind a proxy is the
+    /// proxy's. Name one only when every request passes that proxy.
+    #[arg(long, env = "CALLSTATS_CLIENT_IP_HEADER", value_parser = parse_header_name)]
+    pub client_ip_header: Option<String>,
     #[command(flatten)]
     pub limits: super::limits::LimitArgs,
 }
@@ -32,7 +38,12 @@ fn parse_header_name(s: &str) -> Result<String, String> {
 }
 
 pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let ingest = super::ingest_with(db, args.limits.ingest_limits(), args.analytics, args.country_header.clone())?;
+    let ingest = super::ingest_with(db, args.limits.ingest_limits(), |ingest| {
+        ingest
+            .with_analytics(args.analytics)
+            .with_country_header(args.country_header.clone())
+            .with_client_ip_header(args.client_ip_header.clone())
+    })?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
