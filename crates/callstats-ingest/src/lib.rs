@@ -204,6 +204,7 @@ pub struct Ingest {
     compact_bases: collect::CompactBases,
     throttles: throttle::Throttles,
     client_ip_header: Option<String>,
+    private_webhooks: bool,
 }
 
 impl Ingest {
@@ -222,6 +223,7 @@ impl Ingest {
             progress: progress::Recorder::default(),
             compact_bases: collect::CompactBases::default(),
             client_ip_header: None,
+            private_webhooks: false,
         }
     }
 
@@ -246,6 +248,13 @@ impl Ingest {
     /// a proxy in front appended. Without it the peer address of the connection is used.
     pub fn with_client_ip_header(mut self, name: Option<String>) -> Self {
         self.client_ip_header = name;
+        self
+    }
+
+    /// Lets webhooks reach loopback, private, link-local and unique-local addresses (receivers
+    /// on the operator's own network); by default deliveries go to public addresses only.
+    pub fn with_private_webhooks(mut self, allow: bool) -> Self {
+        self.private_webhooks = allow;
         self
     }
 

@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// proxy's. Name one only when every request passes that proxy.
     #[arg(long, env = "CALLSTATS_CLIENT_IP_HEADER", value_parser = parse_header_name)]
     pub client_ip_header: Option<String>,
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses, for
+    /// receivers on your own network. Without it every address a webhook's host resolves to
+    /// must be public, or the delivery fails without being sent.
+    #[arg(long, env = "CALLSTATS_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
     #[command(flatten)]
     pub limits: super::limits::LimitArgs,
 }
@@ -43,6 +48,7 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
             .with_analytics(args.analytics)
             .with_country_header(args.country_header.clone())
             .with_client_ip_header(args.client_ip_header.clone())
+            .with_private_webhooks(args.allow_private_webhooks)
     })?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
