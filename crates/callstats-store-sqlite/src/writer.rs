@@ -144,12 +144,12 @@ fn commit(conn: &mut Connection, batch: &mut Vec<(Vec<Write>, oneshot::Sender<Re
 }
 
 fn apply(conn: &mut Connection, batch: &[(Vec<Write>, oneshot::Sender<Result<()>>)]) -> Result<()> {
-    let tx = conn.transaction().map_err(|e| StoreError::backend("begin", e))?;
+    let tx = conn.transaction().map_err(|e| crate::unavailable_if_transient(StoreError::backend("begin", e)))?;
     let mut conferences: HashMap<(i64, String), i64> = HashMap::new();
     for (writes, _) in batch {
         for w in writes {
-            queries::apply_write(&tx, w, &mut conferences)?;
+            queries::apply_write(&tx, w, &mut conferences).map_err(crate::unavailable_if_transient)?;
         }
     }
-    tx.commit().map_err(|e| StoreError::backend("commit", e))
+    tx.commit().map_err(|e| crate::unavailable_if_transient(StoreError::backend("commit", e)))
 }
