@@ -28,40 +28,80 @@ pub const MAX_BATCH_ITEMS: usize = 200;
 /// Resolved streams of recent compact stats submissions, per participant and fabric: the bases
 /// later deltas name. Memory only, by design: a base this node does not hold (a restart, another
 /// node, an eviction) is answered `KeyframeRequired` and the SDK sends a keyframe, so nothing
-/// here needs to be durable or shared, and evicting is always safe.
-#[derive(Default)]
+/// here needs to be durable or shared, and evicting is always safe. Bounded by bytes, since a
+/// keyframe may carry thousands of streams: the bases of one fabric by
+/// `Limits::compact_base_bytes_per_fabric` (a larger keyframe is stored but not kept as a base),
+/// all of them by `Limits::compact_base_bytes`, evicting the fabrics that came first.
 pub(crate) struct CompactBases {
-    fabrics: Mutex<HashMap<(String, String), Held>>,
+    held: Mutex<Bases>,
+    max_fabric_bytes: usize,
+    max_bytes: usize,
 }
 
-/// The resolved streams of a fabric's latest submissions, by seq, oldest first.
-type Held = VecDeque<(u64, Arc<Vec<CompactStream>>)>;
+#[derive(Default)]
+struct Bases {
+    fabrics: HashMap<(String, String), Held>,
+    /// Fabrics in the order they were first held, for eviction.
+    order: VecDeque<(String, String)>,
+    bytes: usize,
+}
+
+/// The resolved streams of a fabric's latest submissions, by seq, oldest first, with their sizes.
+#[derive(Default)]
+struct Held {
+    bases: VecDeque<(u64, Arc<Vec<CompactStream>>, usize)>,
+    bytes: usize,
+}
 
 /// Bases kept per fabric: the SDK deltas against its latest acknowledged submission, and at most
 /// a few are in flight.
 const BASES_PER_FABRIC: usize = 4;
-/// Fabrics remembered before the map is emptied (a few KB each).
-const MAX_FABRICS: usize = 20_000;
+/// Fabrics held at most, whatever their size.
+const MAX_FABRICS: usize = 100_000;
 
 impl CompactBases {
+    pub(crate) fn new(limits: &crate::Limits) -> Self {
+        CompactBases {
+            held: Mutex::default(),
+            max_fabric_bytes: limits.compact_base_bytes_per_fabric,
+            max_bytes: limits.compact_base_bytes,
+        }
+    }
+
     fn get(&self, uc: &str, connection: &str, seq: u64) -> Option<Arc<Vec<CompactStream>>> {
-        let fabrics = self.fabrics.lock().expect("no panics while the lock is held");
-        let held = fabrics.get(&(uc.to_owned(), connection.to_owned()))?;
-        held.iter().find(|(s, _)| *s == seq).map(|(_, streams)| streams.clone())
+        let held = self.held.lock().expect("no panics while the lock is held");
+        let fabric = held.fabrics.get(&(uc.to_owned(), connection.to_owned()))?;
+        fabric.bases.iter().find(|(s, ..)| *s == seq).map(|(_, streams, _)| streams.clone())
     }
 
     fn put(&self, uc: &str, connection: &str, seq: u64, streams: Arc<Vec<CompactStream>>) {
-        let mut fabrics = self.fabrics.lock().expect("no panics while the lock is held");
-        if fabrics.len() >= MAX_FABRICS {
-            fabrics.clear();
-        }
-        let held = fabrics.entry((uc.to_owned(), connection.to_owned())).or_default();
-        if held.iter().any(|(s, _)| *s == seq) {
+        let size = compact::memory_size(&streams);
+        if size > self.max_fabric_bytes {
             return;
         }
-        held.push_back((seq, streams));
-        if held.len() > BASES_PER_FABRIC {
-            held.pop_front();
+        let mut held = self.held.lock().expect("no panics while the lock is held");
+        let held = &mut *held;
+        let key = (uc.to_owned(), connection.to_owned());
+        if !held.fabrics.contains_key(&key) {
+            held.order.push_back(key.clone());
+        }
+        let fabric = held.fabrics.entry(key).or_default();
+        if fabric.bases.iter().any(|(s, ..)| *s == seq) {
+            return;
+        }
+        fabric.bases.push_back((seq, streams, size));
+        fabric.bytes += size;
+        held.bytes += size;
+        while fabric.bases.len() > BASES_PER_FABRIC || fabric.bytes > self.max_fabric_bytes {
+            let Some((.., dropped)) = fabric.bases.pop_front() else { break };
+            fabric.bytes -= dropped;
+            held.bytes -= dropped;
+        }
+        while held.bytes > self.max_bytes || held.fabrics.len() > MAX_FABRICS {
+            let Some(oldest) = held.order.pop_front() else { break };
+            if let Some(gone) = held.fabrics.remove(&oldest) {
+                held.bytes -= gone.bytes;
+            }
         }
     }
 }
@@ -682,7 +722,7 @@ mod tests {
 
     #[test]
     fn compact_bases_keep_the_latest_few_per_fabric() {
-        let bases = CompactBases::default();
+        let bases = CompactBases::new(&crate::Limits::default());
         let streams = |n: u32| Arc::new(vec![CompactStream { i: n, ..CompactStream::default() }]);
         for seq in 1..=(BASES_PER_FABRIC as u64 + 1) {
             bases.put("uc", "pc1", seq, streams(seq as u32));
@@ -693,6 +733,34 @@ mod tests {
         assert!(bases.get("other", "pc1", 2).is_none(), "per participant");
         bases.put("uc", "pc1", 2, streams(99));
         assert_eq!(bases.get("uc", "pc1", 2).expect("held")[0].i, 2, "a retried seq keeps what was resolved first");
+    }
+
+    #[test]
+    fn compact_bases_are_bounded_by_bytes() {
+        let streams = |n: usize| Arc::new(vec![CompactStream { k: Some("a".into()), ..CompactStream::default() }; n]);
+        let one = compact::memory_size(&streams(1));
+        let limits = crate::Limits {
+            compact_base_bytes_per_fabric: 10 * one,
+            compact_base_bytes: 25 * one,
+            ..crate::Limits::default()
+        };
+        let bases = CompactBases::new(&limits);
+        // Larger than a fabric may hold: not kept at all.
+        bases.put("uc", "big", 1, streams(11));
+        assert!(bases.get("uc", "big", 1).is_none());
+        // A fabric keeps its latest bases within its bytes.
+        bases.put("uc", "pc1", 1, streams(6));
+        bases.put("uc", "pc1", 2, streams(6));
+        assert!(bases.get("uc", "pc1", 1).is_none(), "12 streams' worth is over the fabric's 10");
+        assert!(bases.get("uc", "pc1", 2).is_some());
+        // Over the total, the fabrics held first go first.
+        bases.put("uc", "pc2", 1, streams(10));
+        bases.put("uc", "pc3", 1, streams(10));
+        assert!(bases.get("uc", "pc1", 2).is_none(), "evicted");
+        assert!(bases.get("uc", "pc2", 1).is_some() && bases.get("uc", "pc3", 1).is_some());
+        let held = bases.held.lock().unwrap();
+        assert_eq!(held.bytes, 20 * one);
+        assert_eq!((held.fabrics.len(), held.order.len()), (2, 2));
     }
 
     #[test]

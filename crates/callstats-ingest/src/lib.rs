@@ -46,6 +46,13 @@ pub struct Limits {
     pub app_log_bytes: usize,
     /// How long an app's record (origins, settings) is cached before it is read again.
     pub app_cache_ttl: Duration,
+    /// Memory the compact-stats bases of one fabric may take, bytes; a larger keyframe is stored
+    /// but its deltas are answered 409 (default 64 KiB; a fabric's bases take a few KB).
+    pub compact_base_bytes_per_fabric: usize,
+    /// Memory all compact-stats bases may take, bytes; beyond, the fabrics held first are
+    /// forgotten and their next delta is answered 409, which makes the SDK send a keyframe
+    /// (default 64 MiB).
+    pub compact_base_bytes: usize,
     /// Dashboard sign-ins hashing a password at once; more are refused 429 (default 2: each
     /// hash holds ~20 MiB for tens of milliseconds).
     pub max_concurrent_hashes: usize,
@@ -67,6 +74,8 @@ impl Default for Limits {
             max_aggregate_days: 400,
             app_log_bytes: 20 * 1024,
             app_cache_ttl: Duration::from_secs(2),
+            compact_base_bytes_per_fabric: 64 << 10,
+            compact_base_bytes: 64 << 20,
             max_concurrent_hashes: 2,
             sign_in_failures: 5,
             authenticate_per_minute: 120,
@@ -214,6 +223,7 @@ impl Ingest {
             tokens: TokenIssuer::new(&key),
             directory: directory::Directory::new(limits.app_cache_ttl),
             throttles: throttle::Throttles::new(&limits),
+            compact_bases: collect::CompactBases::new(&limits),
             store,
             key,
             limits,
@@ -221,7 +231,6 @@ impl Ingest {
             analytics: true,
             country_header: None,
             progress: progress::Recorder::default(),
-            compact_bases: collect::CompactBases::default(),
             client_ip_header: None,
             private_webhooks: false,
         }

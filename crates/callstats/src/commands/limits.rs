@@ -29,6 +29,14 @@ pub struct LimitArgs {
     /// Longest range the aggregates read, days; a longer range is cut at its start.
     #[arg(long, env = "CALLSTATS_MAX_AGGREGATE_DAYS", default_value_t = 400)]
     pub max_aggregate_days: u32,
+    /// Memory the compact-stats bases of one fabric may take, bytes; a larger keyframe is
+    /// stored, but deltas against it are answered 409.
+    #[arg(long, env = "CALLSTATS_COMPACT_BASE_BYTES_PER_FABRIC", default_value_t = 64 << 10)]
+    pub compact_base_bytes_per_fabric: usize,
+    /// Memory all compact-stats bases may take, bytes; beyond, the fabrics held first are
+    /// forgotten and their next delta is answered 409, so the SDK sends a keyframe.
+    #[arg(long, env = "CALLSTATS_COMPACT_BASE_BYTES", default_value_t = 64 << 20)]
+    pub compact_base_bytes: usize,
     /// Dashboard sign-ins that may hash a password at once (each holds ~20 MiB for tens of
     /// milliseconds); more are answered 429.
     #[arg(long, env = "CALLSTATS_MAX_CONCURRENT_HASHES", default_value_t = 2)]
@@ -92,6 +100,8 @@ impl LimitArgs {
             max_json_depth: self.max_json_depth,
             max_id_bytes: self.max_id_bytes,
             max_aggregate_days: self.max_aggregate_days,
+            compact_base_bytes_per_fabric: self.compact_base_bytes_per_fabric,
+            compact_base_bytes: self.compact_base_bytes,
             max_concurrent_hashes: self.max_concurrent_hashes,
             sign_in_failures: self.sign_in_failures,
             authenticate_per_minute: self.authenticate_per_minute,
