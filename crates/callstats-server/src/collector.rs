@@ -102,6 +102,8 @@ async fn authenticate(
         Ok(reply) => Json(reply).into_response(),
         Err((refusal, body)) => {
             tracing::info!(http.status = refusal.status, http.path = uri.path(), reason = %refusal.reason, "authentication rejected");
+            let reason = if refusal.status == 429 { "rate" } else { "auth" };
+            metrics::counter!("callstats_refusals_total", "reason" => reason).increment(1);
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
             let resp = (status, Json(body)).into_response();
             match refusal.retry_after_secs {

@@ -26,7 +26,23 @@ fn status_of(e: &IngestError) -> StatusCode {
     }
 }
 
+/// What a refusal is counted as in `callstats_refusals_total`.
+fn reason_of(e: &IngestError) -> &'static str {
+    match e {
+        IngestError::Protocol(_) | IngestError::BadRequest(_) => "invalid",
+        IngestError::Unauthorized(_) | IngestError::TokenExpired => "auth",
+        IngestError::Forbidden(_) => "forbidden",
+        IngestError::NotFound(_) => "not_found",
+        IngestError::KeyframeRequired(_) => "keyframe_required",
+        IngestError::TooLarge { .. } => "size",
+        IngestError::TooManyRequests { .. } => "rate",
+        IngestError::Unavailable(_) => "unavailable",
+        IngestError::Config(_) | IngestError::Store(_) => "error",
+    }
+}
+
 fn log(status: StatusCode, e: &IngestError, path: &str) {
+    metrics::counter!("callstats_refusals_total", "reason" => reason_of(e)).increment(1);
     if status.is_server_error() {
         tracing::error!(http.status = status.as_u16(), http.path = path, error = %e, "request failed");
     } else {

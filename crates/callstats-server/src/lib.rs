@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use callstats_ingest::Ingest;
@@ -49,8 +49,22 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .merge(api::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(count_request))
         .layer(cors)
         .with_state(ingest)
+}
+
+/// Counts a request by route template (bounded: never the path itself) and status, and times
+/// it: `callstats_http_requests_total`, `callstats_http_request_duration_seconds`.
+async fn count_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_str().to_owned();
+    metrics::histogram!("callstats_http_request_duration_seconds", "route" => route.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("callstats_http_requests_total", "route" => route, "status" => status).increment(1);
+    resp
 }
 
 /// The client's IP address: from the header a proxy in front sets when the operator named one

@@ -114,6 +114,7 @@ fn commit(conn: &mut Connection, batch: &mut Vec<(Vec<Write>, oneshot::Sender<Re
         return;
     }
     let jobs = batch.len();
+    metrics::histogram!("callstats_group_commit_requests").record(jobs as f64);
     match apply(conn, batch) {
         Ok(()) => {
             tracing::trace!(jobs, "group commit");
