@@ -6,6 +6,8 @@
 //! database cannot be replayed as a login. Each session carries its own CSRF token, which every
 //! state-changing request made with the cookie must echo in `X-CSRF-Token`.
 
+use std::net::IpAddr;
+
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -13,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use callstats_store::{Session, StoreError};
 use sha2::{Digest, Sha256};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{Ingest, IngestError};
 
@@ -43,8 +46,11 @@ async fn hash_password(password: String) -> Result<String, IngestError> {
 /// sign-in takes does not reveal which names exist.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-async fn verify_password(password: String, phc: Option<String>) -> bool {
+/// Verifies on a blocking thread, holding `permit` until the hash is done (even if the request
+/// that asked is gone by then).
+async fn verify_password(password: String, phc: Option<String>, permit: OwnedSemaphorePermit) -> bool {
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| {
             DUMMY_HASH
@@ -116,11 +122,16 @@ impl Ingest {
         }
     }
 
-    /// Checks credentials and opens a session.
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, IngestError> {
+    /// Checks credentials and opens a session, for a client at `ip`. Refused 429 while the
+    /// account or the IP is in its delay after repeated failures, or when the hashes that may
+    /// run at once are all running (see `throttle`).
+    pub async fn sign_in(&self, username: &str, password: &str, ip: Option<IpAddr>) -> Result<SignIn, IngestError> {
         let refused = || IngestError::Unauthorized("wrong username or password".into());
+        self.throttles.check_sign_in(username, ip, self.now_ms())?;
+        let permit = self.throttles.hash_permit()?;
         let user = self.store.user(username).await?;
-        let ok = verify_password(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await;
+        let ok = verify_password(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone()), permit).await;
+        self.throttles.signed_in(username, ip, ok, self.now_ms());
         let user = user.filter(|_| ok).ok_or_else(refused)?;
         let token = random_token();
         let csrf = random_token();

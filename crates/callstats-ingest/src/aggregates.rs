@@ -19,9 +19,10 @@ use crate::{Ingest, IngestError};
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregateFilter {
-    /// Conferences that started at or after this, epoch ms (default: 7 days before `to`).
+    /// Conferences that started at or after this, epoch ms (default: 7 days before `to`; at
+    /// most `Limits::max_aggregate_days` before it).
     pub from: Option<i64>,
-    /// … and before this, epoch ms (default: now).
+    /// … and before this, epoch ms (default: now; at most a day from now).
     pub to: Option<i64>,
     /// Only conferences with a participant on this browser.
     pub browser: Option<String>,
@@ -229,8 +230,12 @@ impl Ingest {
     /// Aggregates of an app's closed conferences.
     pub async fn aggregates(&self, app: AppId, f: &AggregateFilter) -> Result<AggregateReport, IngestError> {
         self.app(app).await?;
-        let to = f.to.unwrap_or_else(|| self.now_ms() + 1);
-        let from = f.from.unwrap_or(to - 7 * DAY_MS);
+        // Clamped, so that a range at the ends of i64 neither overflows nor walks billions of
+        // days: `to` at most a day ahead, the range at most `Limits::max_aggregate_days` long.
+        let now = self.now_ms();
+        let to = f.to.unwrap_or(now + 1).clamp(0, now + DAY_MS);
+        let longest = i64::from(self.limits.max_aggregate_days) * DAY_MS;
+        let from = f.from.unwrap_or(to - 7 * DAY_MS).max(to - longest);
         if from >= to {
             return Err(IngestError::BadRequest("`from` must be before `to`".into()));
         }

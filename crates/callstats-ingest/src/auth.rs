@@ -31,20 +31,25 @@ pub struct AuthRefusal {
     pub error: &'static str,
     /// What the developer should read in the init callback.
     pub reason: String,
+    /// Seconds after which trying again may succeed (`Retry-After`), for a rate limit.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl AuthRefusal {
     pub(crate) fn bad_request(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 400, error: "invalid_request", reason: reason.into() }
+        AuthRefusal { status: 400, error: "invalid_request", reason: reason.into(), retry_after_secs: None }
     }
     pub(crate) fn bad_grant(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 401, error: "invalid_grant", reason: reason.into() }
+        AuthRefusal { status: 401, error: "invalid_grant", reason: reason.into(), retry_after_secs: None }
     }
     pub(crate) fn forbidden(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 403, error: "unauthorized_client", reason: reason.into() }
+        AuthRefusal { status: 403, error: "unauthorized_client", reason: reason.into(), retry_after_secs: None }
     }
     pub(crate) fn server(reason: impl Into<String>) -> Self {
-        AuthRefusal { status: 500, error: "server_error", reason: reason.into() }
+        AuthRefusal { status: 500, error: "server_error", reason: reason.into(), retry_after_secs: None }
+    }
+    pub(crate) fn slow_down(reason: impl Into<String>, retry_after_secs: u64) -> Self {
+        AuthRefusal { status: 429, error: "slow_down", reason: reason.into(), retry_after_secs: Some(retry_after_secs) }
     }
 }
 
@@ -101,6 +106,13 @@ fn explain(e: &jsonwebtoken::errors::Error) -> String {
     }
 }
 
+/// A verified `code`.
+pub(crate) struct VerifiedCode {
+    /// Whether the app's server minted it (third-party flow): signed ES256 with a registered
+    /// key, or carrying `exp`, which callstats-js never sets when it signs in the browser.
+    pub third_party: bool,
+}
+
 /// Verifies the `code` JWT of either flow against the app's secret and keys.
 pub(crate) fn verify_code(
     req: &AuthRequest<'_>,
@@ -108,7 +120,7 @@ pub(crate) fn verify_code(
     secret: &str,
     keys: &[AppKey],
     now_secs: i64,
-) -> Result<CodeClaims, AuthRefusal> {
+) -> Result<VerifiedCode, AuthRefusal> {
     let header = decode_header(req.code).map_err(|e| AuthRefusal::bad_grant(format!("code is not a JWT: {e}")))?;
     let claims = match header.alg {
         Algorithm::HS256 => {
@@ -163,7 +175,7 @@ pub(crate) fn verify_code(
     if claims.user_id != req.user_id {
         return Err(AuthRefusal::bad_grant(format!("token userID `{}` does not match client_id", claims.user_id)));
     }
-    Ok(claims)
+    Ok(VerifiedCode { third_party: header.alg == Algorithm::ES256 || claims.exp.is_some() })
 }
 
 fn kid_of(c: &CodeClaims) -> &str {
@@ -193,8 +205,9 @@ impl TokenIssuer {
         TokenIssuer { encoding: EncodingKey::from_secret(&k), decoding: DecodingKey::from_secret(&k) }
     }
 
-    /// Issues an access token for `user_id` of `app` at `now_secs`.
-    pub fn issue(&self, app: &App, user_id: &str, now_secs: i64) -> Result<TokenReply, AuthRefusal> {
+    /// Issues an access token for `user_id` of `app` at `now_secs`; a `third_party` one speaks
+    /// for that user alone (see `AccessClaims::third_party`).
+    pub fn issue(&self, app: &App, user_id: &str, third_party: bool, now_secs: i64) -> Result<TokenReply, AuthRefusal> {
         let s = &app.settings;
         let ttl = i64::from(s.token_ttl_secs.max(60));
         let exp = now_secs + ttl;
@@ -219,6 +232,7 @@ impl TokenIssuer {
             iat: now_secs,
             exp,
             jti: String::new(),
+            third_party,
         };
         // callstats-js decodes the payload with atob(), which rejects `-` and `_`. In ASCII JSON
         // only the bytes `>`, `?`, `~` and DEL can produce them (as the last character of a
@@ -282,7 +296,7 @@ mod tests {
     fn issued_tokens_verify_until_expiry_and_are_atob_safe() {
         let issuer = TokenIssuer::new(&ServerKey::generate());
         for user in ["alice@example.com", "a~b~c~~d", "bob"] {
-            let t = issuer.issue(&app(), user, 1_000_000).unwrap();
+            let t = issuer.issue(&app(), user, false, 1_000_000).unwrap();
             assert_eq!(t.token_type, "bearer");
             assert!(access_payload_is_atob_safe(&t.access_token));
             let c = issuer.verify(&t.access_token, 1_000_000 + 3599).unwrap();
@@ -293,7 +307,7 @@ mod tests {
             assert_eq!(issuer.verify(&t.access_token, 1_000_000 + 3600), Err(AccessRefusal::Expired));
         }
         let other = TokenIssuer::new(&ServerKey::generate());
-        let t = other.issue(&app(), "x", 1_000_000).unwrap();
+        let t = other.issue(&app(), "x", false, 1_000_000).unwrap();
         assert!(matches!(issuer.verify(&t.access_token, 1_000_000), Err(AccessRefusal::Invalid(_))));
     }
 }

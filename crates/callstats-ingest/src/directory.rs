@@ -19,11 +19,19 @@ use crate::{Ingest, IngestError};
 /// Participants cached at most; the cache is cleared when it grows past this.
 const PARTICIPANT_CACHE: usize = 200_000;
 
+/// Where a participant (ucID) belongs, and whose it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Home {
+    pub app: AppId,
+    pub conf: String,
+    pub user: String,
+}
+
 pub(crate) struct Directory {
     ttl: Duration,
     apps: Mutex<HashMap<AppId, (Arc<App>, Instant)>>,
-    /// ucID → (app, conference); participants never move, so entries never go stale.
-    participants: Mutex<HashMap<String, (AppId, String)>>,
+    /// ucID → its app, conference and user; participants never move, so entries never go stale.
+    participants: Mutex<HashMap<String, Home>>,
     admin: Mutex<HashSet<[u8; 32]>>,
 }
 
@@ -37,12 +45,12 @@ impl Directory {
         }
     }
 
-    pub(crate) fn remember_participant(&self, uc: &str, app: AppId, conf: &str) {
+    pub(crate) fn remember_participant(&self, uc: &str, home: Home) {
         let mut map = self.participants.lock().expect("participant cache lock");
         if map.len() >= PARTICIPANT_CACHE {
             map.clear();
         }
-        map.insert(uc.to_owned(), (app, conf.to_owned()));
+        map.insert(uc.to_owned(), home);
     }
 
     fn forget_app(&self, id: AppId) {
@@ -69,13 +77,14 @@ impl Ingest {
     }
 
     /// Where a ucID belongs, through the cache.
-    pub(crate) async fn participant_home(&self, uc: &str) -> Result<Option<(AppId, String)>, IngestError> {
+    pub(crate) async fn participant_home(&self, uc: &str) -> Result<Option<Home>, IngestError> {
         if let Some(home) = self.directory.participants.lock().expect("participant cache lock").get(uc) {
             return Ok(Some(home.clone()));
         }
         let Some(p) = self.store.participant(uc).await? else { return Ok(None) };
-        self.directory.remember_participant(uc, p.app_id, &p.conf_id);
-        Ok(Some((p.app_id, p.conf_id)))
+        let home = Home { app: p.app_id, conf: p.conf_id, user: p.user_id };
+        self.directory.remember_participant(uc, home.clone());
+        Ok(Some(home))
     }
 
     /// Creates an app with a fresh numeric ID and secret; returns it and the secret in clear

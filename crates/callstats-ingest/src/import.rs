@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::analysis::CLOSE_LEASE_MS;
+use crate::collect::Submitter;
 use crate::{Ingest, IngestError};
 
 /// One recorded request.
@@ -79,6 +80,7 @@ impl<'a> Importer<'a> {
         }
         let conf = decode(parts[4]);
         let body = serde_json::to_vec(&rec.body).expect("a JSON value serialises");
+        self.ingest.check_body(&body)?;
         let at = rec
             .received_at
             .or_else(|| rec.body.get("timestamp").and_then(Value::as_f64).map(|t| t as i64))
@@ -87,7 +89,7 @@ impl<'a> Importer<'a> {
         if parts.len() == 5 {
             let country = rec.country.as_deref().and_then(crate::country_code);
             let hold = self.renewal(&conf);
-            let uc = self.ingest.join_at(self.app, &conf, &body, at, country, hold).await?;
+            let uc = self.ingest.join_at(Submitter::any_user(self.app), &conf, &body, at, country, hold).await?;
             if let Some(until) = hold {
                 self.held.insert(conf.clone(), until);
             }
@@ -111,7 +113,7 @@ impl<'a> Importer<'a> {
             self.held.insert(conf.clone(), until_ms);
         }
         let route = parts[6..].join("/");
-        self.ingest.accept_at(self.app, &conf, &uc, &route, &body, at).await?;
+        self.ingest.accept_at(Submitter::any_user(self.app), &conf, &uc, &route, &body, at).await?;
         Ok(Imported::Stored)
     }
 

@@ -14,6 +14,7 @@ mod packed;
 pub mod progress;
 pub mod read;
 pub mod secrets;
+mod throttle;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -25,21 +26,61 @@ use callstats_store::{Store, StoreError};
 pub use auth::{AccessRefusal, AuthRefusal, TokenIssuer};
 pub use secrets::ServerKey;
 
-/// Size limits of the collector.
+/// Size limits of the collector and the read API.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest request body accepted, bytes (default 1 MiB; a callstats-js stats body is ~16 KB).
     pub max_body_bytes: usize,
+    /// Largest body of `/generics`, the client's log channel, which carries no token (default
+    /// 32 KiB: callstats-js's largest, a failed request's body echoed, stays below it).
+    pub max_generic_bytes: usize,
+    /// Deepest nesting of arrays and objects accepted in a request body (default 32; at most
+    /// `callstats_protocol::depth::MAX_MAX_DEPTH`, so every stored body reads back).
+    pub max_json_depth: usize,
+    /// Longest ID accepted, bytes: conference IDs, user, device, connection and remote IDs,
+    /// event types, SDK versions (default 256).
+    pub max_id_bytes: usize,
+    /// Longest range the aggregates read, days; a longer one is cut at its start (default 400).
+    pub max_aggregate_days: u32,
     /// Application logs longer than this are stored cut to it and flagged (default 20 KB, the
     /// limit the integration guide promises).
     pub app_log_bytes: usize,
     /// How long an app's record (origins, settings) is cached before it is read again.
     pub app_cache_ttl: Duration,
+    /// Memory the compact-stats bases of one fabric may take, bytes; a larger keyframe is stored
+    /// but its deltas are answered 409 (default 64 KiB; a fabric's bases take a few KB).
+    pub compact_base_bytes_per_fabric: usize,
+    /// Memory all compact-stats bases may take, bytes; beyond, the fabrics held first are
+    /// forgotten and their next delta is answered 409, which makes the SDK send a keyframe
+    /// (default 64 MiB).
+    pub compact_base_bytes: usize,
+    /// Dashboard sign-ins hashing a password at once; more are refused 429 (default 2: each
+    /// hash holds ~20 MiB for tens of milliseconds).
+    pub max_concurrent_hashes: usize,
+    /// Wrong dashboard sign-ins of one account before each further one doubles a delay
+    /// (1 s up to 15 min) answered 429; a client IP gets four times as many (default 5).
+    pub sign_in_failures: u32,
+    /// `/authenticate` requests per minute per app and client IP, as a token bucket of that
+    /// size (default 120; 0: unlimited).
+    pub authenticate_per_minute: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 1 << 20, app_log_bytes: 20 * 1024, app_cache_ttl: Duration::from_secs(2) }
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_generic_bytes: 32 << 10,
+            max_json_depth: callstats_protocol::depth::DEFAULT_MAX_DEPTH,
+            max_id_bytes: 256,
+            max_aggregate_days: 400,
+            app_log_bytes: 20 * 1024,
+            app_cache_ttl: Duration::from_secs(2),
+            compact_base_bytes_per_fabric: 64 << 10,
+            compact_base_bytes: 64 << 20,
+            max_concurrent_hashes: 2,
+            sign_in_failures: 5,
+            authenticate_per_minute: 120,
+        }
     }
 }
 
@@ -111,6 +152,14 @@ pub enum IngestError {
     /// Overloaded; the caller should retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// This caller asked too often; it may try again after `retry_after_secs`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was limited.
+        message: String,
+        /// Seconds to wait (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// Deployment problem (server key, stored data).
     #[error("{0}")]
     Config(String),
@@ -163,6 +212,9 @@ pub struct Ingest {
     country_header: Option<String>,
     progress: progress::Recorder,
     compact_bases: collect::CompactBases,
+    throttles: throttle::Throttles,
+    client_ip_header: Option<String>,
+    private_webhooks: bool,
 }
 
 impl Ingest {
@@ -171,6 +223,8 @@ impl Ingest {
         Ingest {
             tokens: TokenIssuer::new(&key),
             directory: directory::Directory::new(limits.app_cache_ttl),
+            throttles: throttle::Throttles::new(&limits),
+            compact_bases: collect::CompactBases::new(&limits),
             store,
             key,
             limits,
@@ -178,7 +232,8 @@ impl Ingest {
             analytics: true,
             country_header: None,
             progress: progress::Recorder::default(),
-            compact_bases: collect::CompactBases::default(),
+            client_ip_header: None,
+            private_webhooks: false,
         }
     }
 
@@ -196,6 +251,26 @@ impl Ingest {
     pub fn with_country_header(mut self, name: Option<String>) -> Self {
         self.country_header = name;
         self
+    }
+
+    /// Trusts the request header `name` (`X-Forwarded-For`, `X-Real-IP`, `CF-Connecting-IP`) for
+    /// the client's IP address, which the rate limits key on; its last address is taken, the one
+    /// a proxy in front appended. Without it the peer address of the connection is used.
+    pub fn with_client_ip_header(mut self, name: Option<String>) -> Self {
+        self.client_ip_header = name;
+        self
+    }
+
+    /// Lets webhooks reach loopback, private, link-local and unique-local addresses (receivers
+    /// on the operator's own network); by default deliveries go to public addresses only.
+    pub fn with_private_webhooks(mut self, allow: bool) -> Self {
+        self.private_webhooks = allow;
+        self
+    }
+
+    /// The header trusted for the client's IP address, if any.
+    pub fn client_ip_header(&self) -> Option<&str> {
+        self.client_ip_header.as_deref()
     }
 
     /// The header trusted for the caller's country, if any.

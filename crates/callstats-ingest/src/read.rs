@@ -111,20 +111,28 @@ pub struct SubmissionView {
     /// The body as received.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+    /// Why the stored body could not be read (it is then absent); the rest of the page is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_error: Option<String>,
 }
 
-fn view(s: StoredSubmission, with_body: bool) -> Result<SubmissionView, IngestError> {
+/// A stored body as JSON. Bodies are checked at ingest, but one stored before a limit existed
+/// (or damaged on disk) must cost only itself, not the page it is on.
+fn stored_body(id: i64, sub: &callstats_store::Submission) -> Result<Value, String> {
+    let raw = codec::decompress(&sub.body, sub.body_len as usize).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&raw).map_err(|e| {
+        tracing::warn!(submission.id = id, error = %e, "a stored body is not readable JSON");
+        format!("stored body is not readable JSON: {e}")
+    })
+}
+
+fn view(s: StoredSubmission) -> SubmissionView {
     let sub = s.submission;
-    let body = if with_body {
-        let raw = codec::decompress(&sub.body, sub.body_len as usize)?;
-        Some(
-            serde_json::from_slice(&raw)
-                .map_err(|e| IngestError::Config(format!("stored body {} is not JSON: {e}", s.id)))?,
-        )
-    } else {
-        None
+    let (body, body_error) = match stored_body(s.id, &sub) {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e)),
     };
-    Ok(SubmissionView {
+    SubmissionView {
         id: s.id,
         kind: sub.kind,
         event_type: sub.event_type,
@@ -137,7 +145,8 @@ fn view(s: StoredSubmission, with_body: bool) -> Result<SubmissionView, IngestEr
         truncated: sub.truncated,
         size_bytes: sub.body_len,
         body,
-    })
+        body_error,
+    }
 }
 
 /// A fabric as the API shows it.
@@ -252,7 +261,7 @@ impl Ingest {
         let mut analysis = self.analyse(app, conf).await?;
         let events = std::mem::take(&mut analysis.submissions);
         let stats = std::mem::take(&mut analysis.stats);
-        let mut events: Vec<SubmissionView> = events.into_iter().map(|s| view(s, true)).collect::<Result<_, _>>()?;
+        let mut events: Vec<SubmissionView> = events.into_iter().map(view).collect();
         events.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp).then(a.id.cmp(&b.id)));
 
         let mut series: BTreeMap<String, StatsSeries> = BTreeMap::new();
@@ -289,11 +298,17 @@ impl Ingest {
                 stats_count: series.get(&f.connection_id).map_or(0, |s| s.samples.len()),
             })
             .collect();
-        let summary = match self.store.summary(app, conf).await? {
+        // An unreadable stored summary gives way to a provisional one, like an open conference's.
+        let stored = match self.store.summary(app, conf).await? {
             Some(stored) if analysis.row.closed_at.is_some() => serde_json::from_str(&stored.summary_json)
-                .map_err(|e| IngestError::Config(format!("stored summary of `{conf}` is not JSON: {e}")))?,
-            _ => serde_json::to_value(analysis.summary(None)).expect("summary serialises"),
+                .map_err(|e| {
+                    tracing::warn!(app.id = app, conf.id = conf, error = %e, "a stored summary is not readable JSON");
+                })
+                .ok(),
+            _ => None,
         };
+        let summary =
+            stored.unwrap_or_else(|| serde_json::to_value(analysis.summary(None)).expect("summary serialises"));
         let pick = |types: &[&str]| -> Vec<SubmissionView> {
             events.iter().filter(|e| types.contains(&e.event_type.as_str())).cloned().collect()
         };
@@ -337,7 +352,7 @@ impl Ingest {
                 limit,
             })
             .await?;
-        rows.into_iter().map(|s| view(s, true)).collect()
+        Ok(rows.into_iter().map(view).collect())
     }
 
     /// App-level submissions (no conference): generics, pre-call results, sender configurations.
@@ -359,6 +374,6 @@ impl Ingest {
                 ..Default::default()
             })
             .await?;
-        rows.into_iter().map(|s| view(s, true)).collect()
+        Ok(rows.into_iter().map(view).collect())
     }
 }

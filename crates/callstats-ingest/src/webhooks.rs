@@ -7,7 +7,16 @@
 //! webhook secret, with the timestamp in `X-Callstats-Timestamp`, so the receiver can check both
 //! origin and freshness. Failures are retried with exponential backoff and jitter, ten times over
 //! about three hours, then marked failed; every attempt is visible in the API.
+//!
+//! Whoever can set an app's webhook can make this server send POSTs, so by default a delivery
+//! reaches public addresses only: the URL's host is resolved at each attempt, every address it
+//! resolves to must be public (not loopback, private, link-local, unique-local, CGNAT,
+//! multicast or unspecified, also inside IPv4-mapped IPv6), and the connection is pinned to the
+//! addresses checked, so a name cannot resolve to a public address for the check and a private
+//! one for the POST. Redirects are not followed (a 3xx is a failed attempt). Receivers on the
+//! operator's own network are allowed with `serve --allow-private-webhooks`.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use callstats_store::{AppId, DeliveryAttempt, WebhookDelivery};
@@ -33,6 +42,86 @@ pub fn backoff_ms(failures: u32) -> i64 {
     (capped * jitter) as i64
 }
 
+/// Whether a webhook may not reach `ip` by default: anything but a public unicast address.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private_v4(v4),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local()
+                    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
+                    || embedded_v4(v6).is_some_and(is_private_v4)
+            }
+        },
+    }
+}
+
+fn is_private_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || a == 0
+        // Shared address space (CGNAT), 100.64.0.0/10; reserved 240.0.0.0/4.
+        || (a == 100 && (64..128).contains(&b))
+        || a >= 240
+}
+
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
+    }
+}
+
+/// The addresses a delivery to `url` may connect to, with the host name to pin them to; an
+/// error says why none may be used.
+async fn target(url: &reqwest::Url, allow_private: bool) -> Result<(String, Vec<SocketAddr>), String> {
+    let port = url.port_or_known_default().ok_or("the webhook URL has no port")?;
+    let addrs: Vec<SocketAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(url::Host::Domain(name)) => {
+            tokio::net::lookup_host((name, port)).await.map_err(|e| format!("resolving {name}: {e}"))?.collect()
+        }
+        None => return Err("the webhook URL has no host".into()),
+    };
+    if addrs.is_empty() {
+        return Err("the webhook host resolves to no address".into());
+    }
+    if !allow_private && let Some(bad) = addrs.iter().find(|a| is_private(a.ip())) {
+        return Err(format!(
+            "{} resolves to {}, which is not a public address (serve --allow-private-webhooks allows it)",
+            url.host_str().unwrap_or_default(),
+            bad.ip()
+        ));
+    }
+    Ok((url.host_str().unwrap_or_default().to_owned(), addrs))
+}
+
+/// A webhook URL parsed fully: http(s), with a host, without credentials.
+pub fn parse_url(u: &str) -> Result<reqwest::Url, IngestError> {
+    let url = reqwest::Url::parse(u).map_err(|e| IngestError::BadRequest(format!("webhook URL `{u}`: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(IngestError::BadRequest(format!("webhook URL `{u}` must be http(s) with a host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(IngestError::BadRequest("a webhook URL may not carry credentials".into()));
+    }
+    Ok(url)
+}
+
 /// The signature header value for `body` sent at `timestamp_ms`.
 pub fn signature(secret: &str, timestamp_ms: i64, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
@@ -48,9 +137,7 @@ impl Ingest {
             self.store.app(app).await?.ok_or_else(|| IngestError::NotFound(format!("unknown AppID {app}")))?;
         let secret = match &url {
             Some(u) => {
-                if !(u.starts_with("https://") || u.starts_with("http://")) {
-                    return Err(IngestError::BadRequest(format!("webhook URL `{u}` must be http(s)")));
-                }
+                parse_url(u)?;
                 let s = new_app_secret();
                 record.webhook_secret_sealed = Some(self.key.seal(app, &s));
                 Some(s)
@@ -76,13 +163,9 @@ impl Ingest {
     pub async fn deliver_due(&self) -> Result<usize, IngestError> {
         let now = self.now_ms();
         let due = self.store.claim_deliveries(now, LEASE_MS, 50).await?;
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| IngestError::Config(format!("HTTP client: {e}")))?;
         let n = due.len();
         for d in due {
-            let outcome = self.attempt(&client, &d).await;
+            let outcome = self.attempt(&d).await;
             let at = self.now_ms();
             let failures = d.attempts + 1;
             let attempt = match outcome {
@@ -118,13 +201,22 @@ impl Ingest {
         Ok(n)
     }
 
-    async fn attempt(&self, client: &reqwest::Client, d: &WebhookDelivery) -> Result<u16, String> {
+    async fn attempt(&self, d: &WebhookDelivery) -> Result<u16, String> {
         let app = self.app(d.app_id).await.map_err(|e| e.to_string())?;
         let sealed = app.webhook_secret_sealed.as_ref().ok_or("the app has no webhook secret")?;
         let secret = self.key.open(app.id, sealed).map_err(|e| e.to_string())?;
+        let url = parse_url(&d.url).map_err(|e| e.to_string())?;
+        let (host, addrs) = target(&url, self.private_webhooks).await?;
+        // Pinned to the addresses just checked; a literal address needs no resolving anyway.
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve_to_addrs(&host, &addrs)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
         let ts = self.now_ms();
         let resp = client
-            .post(&d.url)
+            .post(url)
             .header("content-type", "application/json")
             .header("x-callstats-timestamp", ts.to_string())
             .header("x-callstats-signature", signature(&secret, ts, &d.payload))
@@ -209,6 +301,38 @@ impl Ingest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_public_unicast_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:192.168.0.1",
+            "64:ff9b::a00:1",
+            "2002:c0a8:101::1",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in
+            ["93.184.216.34", "1.1.1.1", "100.128.0.1", "2606:4700::1111", "::ffff:1.1.1.1", "2002:101:101::1"]
+        {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -98,6 +98,11 @@ pub struct AccessClaims {
     pub exp: i64,
     /// Nonce.
     pub jti: String,
+    /// Issued for a code the app's own server minted (the third-party flow): the token then
+    /// speaks for `user_id` alone, which is the only localID it may join as or submit for.
+    /// Absent from AppSecret-flow tokens, whose holder could mint a code for any user anyway.
+    #[serde(rename = "thirdParty", default, skip_serializing_if = "std::ops::Not::not")]
+    pub third_party: bool,
 }
 
 /// Whether a JWT's payload segment survives the client's `atob()` (no `-` or `_`).

@@ -134,6 +134,15 @@ pub struct CompactBody {
     pub s: Vec<CompactStream>,
 }
 
+/// The memory a list of streams takes, near enough: the streams and their strings.
+pub fn memory_size(streams: &[CompactStream]) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+    streams
+        .iter()
+        .map(|s| std::mem::size_of::<CompactStream>() + text(&s.k) + text(&s.d) + text(&s.c) + text(&s.q))
+        .sum()
+}
+
 /// Why a compact body cannot be resolved.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CompactError {

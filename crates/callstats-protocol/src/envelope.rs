@@ -31,6 +31,20 @@ pub struct Envelope {
     pub sdk_version: Option<String>,
 }
 
+impl Envelope {
+    /// The IDs and names it carries, by wire name, for length checks.
+    pub fn ids(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("localID", Some(self.local_id.as_str())),
+            ("deviceID", Some(self.device_id.as_str())),
+            ("eventType", Some(self.event_type.as_str())),
+            ("remoteID", self.remote_id.as_deref()),
+            ("connectionID", self.connection_id.as_deref()),
+            ("callstatsVersion", self.sdk_version.as_deref()),
+        ]
+    }
+}
+
 /// A checked body: the envelope, and for non-stats bodies the whole JSON tree.
 #[derive(Debug)]
 pub struct ParsedBody {

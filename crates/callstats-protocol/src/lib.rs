@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod catalogue;
 pub mod compact;
+pub mod depth;
 pub mod envelope;
 pub mod reply;
 pub mod stats;
@@ -38,15 +39,29 @@ pub enum ProtocolError {
         /// The route it arrived on.
         route: String,
     },
+    /// An ID or name is longer than the configured limit.
+    #[error("field `{field}` is longer than {max} bytes")]
+    TooLong {
+        /// The field.
+        field: String,
+        /// The limit, bytes.
+        max: usize,
+    },
+    /// Arrays and objects nest deeper than the configured limit.
+    #[error("body nests arrays and objects deeper than {max} levels")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl ProtocolError {
     /// The field the error is about, if any (for the JSON error's `field` member).
     pub fn field(&self) -> Option<&str> {
         match self {
-            ProtocolError::Malformed(_) => None,
+            ProtocolError::Malformed(_) | ProtocolError::TooDeep { .. } => None,
             ProtocolError::MissingField(f) => Some(f),
-            ProtocolError::WrongType { field, .. } => Some(field),
+            ProtocolError::WrongType { field, .. } | ProtocolError::TooLong { field, .. } => Some(field),
             ProtocolError::WrongEventType { .. } => Some("eventType"),
         }
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::access::Admin;
 use crate::error::ApiError;
-use crate::{AppState, OPENAPI};
+use crate::{AppState, ClientIp, OPENAPI};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -160,8 +160,10 @@ async fn get_settings(
     Ok(Json(&record.settings).into_response())
 }
 
-/// Reads a JSON request body, refusing anything else with a clear message.
-fn json_body(bytes: &[u8]) -> Result<serde_json::Value, IngestError> {
+/// Reads a JSON request body, refusing anything else (or anything nested too deeply to be
+/// stored and read back) with a clear message.
+fn json_body(ingest: &AppState, bytes: &[u8]) -> Result<serde_json::Value, IngestError> {
+    callstats_protocol::depth::check_depth(bytes, ingest.limits().max_json_depth)?;
     serde_json::from_slice(bytes).map_err(|e| IngestError::BadRequest(format!("body is not JSON: {e}")))
 }
 
@@ -173,7 +175,7 @@ async fn patch_settings(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let app = app_id(&app).map_err(fail(&uri))?;
-    let patch = json_body(&body).map_err(fail(&uri))?;
+    let patch = json_body(&ingest, &body).map_err(fail(&uri))?;
     let settings = ingest.patch_settings(app, &patch).await.map_err(fail(&uri))?;
     Ok(Json(settings).into_response())
 }
@@ -186,7 +188,7 @@ async fn put_webhook(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let app = app_id(&app).map_err(fail(&uri))?;
-    let doc = json_body(&body).map_err(fail(&uri))?;
+    let doc = json_body(&ingest, &body).map_err(fail(&uri))?;
     let url = match doc.get("url") {
         Some(serde_json::Value::String(u)) => Some(u.clone()),
         Some(serde_json::Value::Null) | None => None,
@@ -224,10 +226,15 @@ fn session_cookie_header(token: &str, max_age_secs: i64) -> String {
         .to_string()
 }
 
-async fn sign_in(State(ingest): State<AppState>, uri: Uri, body: axum::body::Bytes) -> Result<Response, ApiError> {
+async fn sign_in(
+    State(ingest): State<AppState>,
+    ClientIp(ip): ClientIp,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     let creds: Credentials = serde_json::from_slice(&body)
         .map_err(|e| fail(&uri)(IngestError::BadRequest(format!("expected {{username, password}}: {e}"))))?;
-    let signed = ingest.sign_in(&creds.username, &creds.password).await.map_err(fail(&uri))?;
+    let signed = ingest.sign_in(&creds.username, &creds.password, ip).await.map_err(fail(&uri))?;
     let cookie = session_cookie_header(&signed.token, callstats_ingest::accounts::SESSION_TTL_MS / 1000);
     let body = json!({"username": signed.session.username, "csrfToken": signed.session.csrf_token, "expiresAt": signed.session.expires_at});
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())

@@ -19,7 +19,7 @@ use callstats_protocol::auth::AuthForm;
 use callstats_protocol::reply::{ClockSyncReply, StatusReply, UserJoinedReply};
 
 use crate::error::CollectorError;
-use crate::{AppState, bearer, origin};
+use crate::{AppState, ClientIp, bearer, origin};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -86,18 +86,30 @@ fn caller<'a>(ingest: &Ingest, headers: &'a HeaderMap) -> Caller<'a> {
     Caller { token: bearer(headers), origin: origin(headers), country }
 }
 
-async fn authenticate(State(ingest): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+async fn authenticate(
+    State(ingest): State<AppState>,
+    ClientIp(ip): ClientIp,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let bytes = match read_body(&ingest, &headers, body).await {
         Ok(b) => b,
         Err(e) => return fail(&uri)(e).into_response(),
     };
     let form: AuthForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    match ingest.authenticate(&form, origin(&headers)).await {
+    match ingest.authenticate(&form, origin(&headers), ip).await {
         Ok(reply) => Json(reply).into_response(),
         Err((refusal, body)) => {
             tracing::info!(http.status = refusal.status, http.path = uri.path(), reason = %refusal.reason, "authentication rejected");
+            let reason = if refusal.status == 429 { "rate" } else { "auth" };
+            metrics::counter!("callstats_refusals_total", "reason" => reason).increment(1);
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
-            (status, Json(body)).into_response()
+            let resp = (status, Json(body)).into_response();
+            match refusal.retry_after_secs {
+                Some(secs) => crate::error::retry_after(secs, resp),
+                None => resp,
+            }
         }
     }
 }

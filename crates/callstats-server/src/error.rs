@@ -21,11 +21,28 @@ fn status_of(e: &IngestError) -> StatusCode {
         IngestError::KeyframeRequired(_) => StatusCode::CONFLICT,
         IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        IngestError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         IngestError::Config(_) | IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
+/// What a refusal is counted as in `callstats_refusals_total`.
+fn reason_of(e: &IngestError) -> &'static str {
+    match e {
+        IngestError::Protocol(_) | IngestError::BadRequest(_) => "invalid",
+        IngestError::Unauthorized(_) | IngestError::TokenExpired => "auth",
+        IngestError::Forbidden(_) => "forbidden",
+        IngestError::NotFound(_) => "not_found",
+        IngestError::KeyframeRequired(_) => "keyframe_required",
+        IngestError::TooLarge { .. } => "size",
+        IngestError::TooManyRequests { .. } => "rate",
+        IngestError::Unavailable(_) => "unavailable",
+        IngestError::Config(_) | IngestError::Store(_) => "error",
+    }
+}
+
 fn log(status: StatusCode, e: &IngestError, path: &str) {
+    metrics::counter!("callstats_refusals_total", "reason" => reason_of(e)).increment(1);
     if status.is_server_error() {
         tracing::error!(http.status = status.as_u16(), http.path = path, error = %e, "request failed");
     } else {
@@ -33,10 +50,18 @@ fn log(status: StatusCode, e: &IngestError, path: &str) {
     }
 }
 
-fn with_retry_after(status: StatusCode, mut resp: Response) -> Response {
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+/// `Retry-After` on what the caller may retry: an overloaded server in a second, a rate limit
+/// when it says.
+fn with_retry_after(e: &IngestError, resp: Response) -> Response {
+    match e {
+        IngestError::Unavailable(_) => retry_after(1, resp),
+        IngestError::TooManyRequests { retry_after_secs, .. } => retry_after(*retry_after_secs, resp),
+        _ => resp,
     }
+}
+
+pub(crate) fn retry_after(secs: u64, mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     resp
 }
 
@@ -64,7 +89,7 @@ impl IntoResponse for CollectorError {
             _ => None,
         };
         let body = StatusReply { status: "error", msg: Some(&msg), field };
-        with_retry_after(status, (status, Json(body)).into_response())
+        with_retry_after(&self.error, (status, Json(body)).into_response())
     }
 }
 
@@ -87,7 +112,7 @@ impl IntoResponse for ApiError {
             self.error.to_string()
         };
         let body = serde_json::json!({"error": {"status": status.as_u16(), "message": message}});
-        with_retry_after(status, (status, Json(body)).into_response())
+        with_retry_after(&self.error, (status, Json(body)).into_response())
     }
 }
 

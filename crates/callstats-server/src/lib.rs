@@ -6,16 +6,22 @@ mod api;
 mod assets;
 mod collector;
 mod error;
+mod serve;
 
 use std::sync::Arc;
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use callstats_ingest::Ingest;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use assets::missing_assets;
 pub use error::{ApiError, CollectorError};
+pub use serve::{ConnectionLimits, serve};
 
 /// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -43,8 +49,40 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .merge(api::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(count_request))
         .layer(cors)
         .with_state(ingest)
+}
+
+/// Counts a request by route template (bounded: never the path itself) and status, and times
+/// it: `callstats_http_requests_total`, `callstats_http_request_duration_seconds`.
+async fn count_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_str().to_owned();
+    metrics::histogram!("callstats_http_request_duration_seconds", "route" => route.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("callstats_http_requests_total", "route" => route, "status" => status).increment(1);
+    resp
+}
+
+/// The client's IP address: from the header a proxy in front sets when the operator named one
+/// (its last address, the one that proxy appended), else the connection's peer; `None` when
+/// neither is known (requests handed to the router in-process).
+pub(crate) struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, ingest: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(name) = ingest.client_ip_header() {
+            let last = parts.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).next_back();
+            let ip = last.and_then(|v| v.rsplit(',').next()).and_then(|v| v.trim().parse().ok());
+            return Ok(ClientIp(ip));
+        }
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
 }
 
 /// The `Origin` header, if any.

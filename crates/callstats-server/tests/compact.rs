@@ -98,3 +98,38 @@ async fn openapi_documents_the_compact_route() {
     assert!(op["responses"]["409"].is_object(), "{op}");
     assert!(op["requestBody"]["content"]["application/json"]["schema"]["properties"]["s"].is_object());
 }
+
+/// The bases are bounded by bytes: past the total, the fabrics held first are forgotten, and
+/// their next delta is answered 409 (the SDK then sends a keyframe).
+#[tokio::test]
+async fn bases_past_their_memory_bound_are_forgotten_and_answered_409() {
+    let subs = fixture("chromium-steady.json");
+    let (keyframe, delta) = (&subs[0]["compact"], &subs[1]["compact"]);
+    assert!(keyframe["base"].is_null() && delta["base"].is_u64());
+    let parsed = callstats_protocol::compact::parse(keyframe.to_string().as_bytes()).expect("keyframe");
+    let one = callstats_protocol::compact::memory_size(&parsed.s);
+    let limits = callstats_ingest::Limits { compact_base_bytes: one * 5 / 2, ..callstats_ingest::Limits::default() };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = common::test_store(&dir).await;
+    let clock = std::sync::Arc::new(callstats_ingest::ManualClock::new(START_MS));
+    let ingest = callstats_ingest::Ingest::new(store, callstats_ingest::ServerKey::generate(), limits, clock);
+    let s = TestServer::with_ingest(ingest, dir).await;
+    let token = s.token("alice").await;
+    let uc = s.join(&token, "c", "alice").await;
+    let path = format!("/v1/apps/{}/conferences/c/{uc}/stats/compact", s.app_id);
+    let on = |body: &Value, pc: &str| {
+        let mut b = body.clone();
+        b["connectionID"] = json!(pc);
+        b.to_string()
+    };
+    for pc in ["pc1", "pc2", "pc3"] {
+        assert_eq!(s.post(&path, Some(&token), None, on(keyframe, pc)).await.status, StatusCode::OK, "{pc}");
+    }
+    // pc3 pushed pc1 out; pc3's delta adds a base, which pushes pc2 out.
+    assert_eq!(s.post(&path, Some(&token), None, on(delta, "pc1")).await.status, StatusCode::CONFLICT);
+    assert_eq!(s.post(&path, Some(&token), None, on(delta, "pc3")).await.status, StatusCode::OK);
+    assert_eq!(s.post(&path, Some(&token), None, on(delta, "pc2")).await.status, StatusCode::CONFLICT);
+    // A keyframe brings a fabric back.
+    assert_eq!(s.post(&path, Some(&token), None, on(keyframe, "pc1")).await.status, StatusCode::OK);
+    assert_eq!(s.post(&path, Some(&token), None, on(delta, "pc1")).await.status, StatusCode::OK);
+}

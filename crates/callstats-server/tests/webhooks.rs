@@ -1,5 +1,7 @@
 //! Per-app settings, webhook delivery of conference summaries (signed, retried with backoff,
-//! visible in the API) against a real HTTP receiver on 127.0.0.1, and retention of raw samples.
+//! visible in the API) against a real HTTP receiver on 127.0.0.1 (allowed as an on-premises
+//! receiver; by default private targets and redirects are refused), and retention of raw
+//! samples.
 
 mod common;
 
@@ -50,18 +52,32 @@ async fn short_conference(s: &TestServer, conf: &str) {
     assert_eq!(r.status, StatusCode::OK);
 }
 
+async fn put_webhook(s: &TestServer, url: &str) -> common::Reply {
+    s.send(
+        axum::http::Request::put(format!("/api/v1/apps/{}/webhook", s.app_id))
+            .header("authorization", format!("Bearer {}", s.admin))
+            .body(axum::body::Body::from(json!({"url": url}).to_string()))
+            .expect("request"),
+    )
+    .await
+}
+
+/// Closes a fresh conference and makes one delivery pass; returns its delivery.
+async fn deliver_one(s: &TestServer, conf: &str) -> Value {
+    short_conference(s, conf).await;
+    s.clock.advance(30_000);
+    assert_eq!(s.ingest.close_due().await.expect("close").len(), 1);
+    // Earlier deliveries may be due again as well.
+    assert!(s.ingest.deliver_due().await.expect("deliver") >= 1);
+    let list = s.api(&format!("/api/v1/apps/{}/webhook/deliveries", s.app_id)).await;
+    list["deliveries"].as_array().expect("deliveries").iter().find(|d| d["confID"] == conf).expect("delivery").clone()
+}
+
 #[tokio::test]
 async fn summaries_are_delivered_signed_and_retried() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(|ingest| ingest.with_private_webhooks(true)).await;
     let (url, received) = receiver(2).await;
-    let r = s
-        .send(
-            axum::http::Request::put(format!("/api/v1/apps/{}/webhook", s.app_id))
-                .header("authorization", format!("Bearer {}", s.admin))
-                .body(axum::body::Body::from(json!({"url": url}).to_string()))
-                .unwrap(),
-        )
-        .await;
+    let r = put_webhook(&s, &url).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let secret = r.json["secret"].as_str().unwrap().to_owned();
 
@@ -156,4 +172,55 @@ async fn settings_are_validated_and_reach_the_sdk() {
         serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
     };
     assert_eq!(claims["submissionInterval"], 10000);
+}
+
+/// By default a delivery reaches public addresses only, whatever the URL spells, and however
+/// its name resolves; nothing is sent to the receiver.
+#[tokio::test]
+async fn deliveries_to_private_addresses_are_refused_by_default() {
+    let s = TestServer::start().await;
+    let (url, received) = receiver(0).await;
+    let port = url.rsplit(':').next().unwrap().trim_end_matches("/hook").to_owned();
+    for (n, target) in [
+        url.clone(),
+        format!("http://localhost:{port}/hook"),
+        format!("http://0x7f000001:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        "http://[::ffff:10.0.0.1]/hook".to_owned(),
+        "http://169.254.169.254/latest".to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_eq!(put_webhook(&s, target).await.status, StatusCode::OK, "{target}");
+        let d = deliver_one(&s, &format!("private{n}")).await;
+        assert_eq!(d["status"], "pending", "{target}: {d}");
+        assert!(d["lastError"].as_str().is_some_and(|e| e.contains("not a public address")), "{target}: {d}");
+    }
+    assert_eq!(received.lock().unwrap().calls, 0);
+    // URLs are parsed whole when set.
+    for bad in ["ftp://example.com/x", "http://user:pw@example.com/", "http://exa mple.com/", "not a url"] {
+        assert_eq!(put_webhook(&s, bad).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+/// A redirect is a failed attempt: the signed POST is never sent on to where it points.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let s = TestServer::start_with(|ingest| ingest.with_private_webhooks(true)).await;
+    let (elsewhere, received) = receiver(0).await;
+    let redirector = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let to = elsewhere.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, to)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, redirector).await.expect("redirector serves") });
+    assert_eq!(put_webhook(&s, &format!("http://{addr}/hook")).await.status, StatusCode::OK);
+    let d = deliver_one(&s, "redirected").await;
+    assert_eq!((d["status"].as_str(), d["lastStatus"].as_u64()), (Some("pending"), Some(307)), "{d}");
+    assert_eq!(received.lock().unwrap().calls, 0);
 }

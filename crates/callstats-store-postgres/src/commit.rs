@@ -98,6 +98,7 @@ fn conference(job: &Job) -> Option<(i64, &str)> {
 }
 
 async fn commit(shared: &Shared, mut group: Vec<Job>) {
+    metrics::histogram!("callstats_group_commit_requests").record(group.len() as f64);
     if group.len() > 1 {
         group.sort_by(|a, b| conference(a).cmp(&conference(b)));
         let jobs = group.len();

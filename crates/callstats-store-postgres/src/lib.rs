@@ -39,20 +39,33 @@ pub(crate) struct Shared {
 impl Shared {
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => StoreError::backend("connect to PostgreSQL", e),
+            deadpool_postgres::PoolError::Backend(e) => {
+                StoreError::Unavailable { reason: format!("cannot connect to PostgreSQL: {e}") }
+            }
             e => StoreError::Unavailable { reason: format!("no PostgreSQL connection free: {e}") },
         })
     }
 }
 
-/// Maps a driver error: a unique-key violation is a `Conflict`, anything else a backend failure.
+/// Maps a driver error: a unique-key violation is a `Conflict`; what the database may get over
+/// without us (out of disk or memory, too many connections, shutting down, the connection
+/// lost) is `Unavailable`, naming the cause, so the caller is told to retry (503); anything
+/// else a backend failure.
 pub(crate) fn db(context: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
     move |e| {
-        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-            StoreError::Conflict(context.to_owned())
-        } else {
-            StoreError::backend(context, e)
-        }
+        let code = e.code().map(SqlState::code);
+        let cause = match code {
+            Some(c) if c == SqlState::UNIQUE_VIOLATION.code() => return StoreError::Conflict(context.to_owned()),
+            Some("53100") => "the database's disk is full",
+            // Class 53: insufficient resources (memory, connections); 57P0x: shutting down or
+            // starting; class 08: the connection failed.
+            Some(c) if c.starts_with("53") || c.starts_with("57P0") || c.starts_with("08") => {
+                "the database cannot take the work now"
+            }
+            None if e.is_closed() => "the connection to the database was lost",
+            _ => return StoreError::backend(context, e),
+        };
+        StoreError::Unavailable { reason: format!("{cause} ({context}: {e})") }
     }
 }
 

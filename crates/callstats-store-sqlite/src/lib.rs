@@ -42,7 +42,41 @@ fn configure(conn: &Connection) -> Result<()> {
     .map_err(|e| StoreError::backend("configure connection", e))
 }
 
+/// A failure that the database may get over without us (a full disk, an I/O error, a lock held
+/// too long) is `Unavailable`, naming the cause, so the caller is told to retry later (503 with
+/// `Retry-After`); the next write succeeds once space is freed, without a restart. Anything
+/// else is returned as it is.
+pub(crate) fn unavailable_if_transient(e: StoreError) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    let StoreError::Backend { context, source } = &e else { return e };
+    let cause = match source.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code) {
+        Some(C::DiskFull) => "the disk (or the database's size limit) is full",
+        Some(C::SystemIoFailure) => "a disk I/O error",
+        Some(C::DatabaseBusy | C::DatabaseLocked) => "the database is locked by another process",
+        Some(C::ReadOnly) => "the database is read-only",
+        Some(C::CannotOpen) => "the database file cannot be opened",
+        _ => return e,
+    };
+    StoreError::Unavailable { reason: format!("{cause} ({context})") }
+}
+
 impl SqliteStore {
+    /// Lets the database file grow by at most `pages` more pages (`PRAGMA max_page_count` on
+    /// the writer's connection), or with `None` as far as SQLite allows. A write beyond fails
+    /// as on a full disk; tests use it to run out of space without filling a disk.
+    pub async fn limit_growth(&self, pages: Option<u64>) -> Result<()> {
+        self.writer
+            .exec(move |conn| {
+                let now: u64 = conn
+                    .query_row("PRAGMA page_count", [], |r| r.get(0))
+                    .map_err(|e| StoreError::backend("page count", e))?;
+                let max = pages.map_or(u64::from(u32::MAX - 1), |p| now + p);
+                conn.query_row(&format!("PRAGMA max_page_count = {max}"), [], |_| Ok(()))
+                    .map_err(|e| StoreError::backend("limit growth", e))
+            })
+            .await
+    }
+
     /// Opens (creating if missing) the database file, migrates it, and starts the writer.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();

@@ -114,6 +114,7 @@ fn commit(conn: &mut Connection, batch: &mut Vec<(Vec<Write>, oneshot::Sender<Re
         return;
     }
     let jobs = batch.len();
+    metrics::histogram!("callstats_group_commit_requests").record(jobs as f64);
     match apply(conn, batch) {
         Ok(()) => {
             tracing::trace!(jobs, "group commit");
@@ -153,7 +154,7 @@ fn commit(conn: &mut Connection, batch: &mut Vec<(Vec<Write>, oneshot::Sender<Re
 /// never reads a snapshot it cannot write on.
 fn begin(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(|e| StoreError::backend("begin", e))
+        .map_err(|e| crate::unavailable_if_transient(StoreError::backend("begin", e)))
 }
 
 fn apply(conn: &mut Connection, batch: &[(Vec<Write>, oneshot::Sender<Result<()>>)]) -> Result<()> {
@@ -161,10 +162,10 @@ fn apply(conn: &mut Connection, batch: &[(Vec<Write>, oneshot::Sender<Result<()>
     let mut conferences: HashMap<(i64, String), i64> = HashMap::new();
     for (writes, _) in batch {
         for w in writes {
-            queries::apply_write(&tx, w, &mut conferences)?;
+            queries::apply_write(&tx, w, &mut conferences).map_err(crate::unavailable_if_transient)?;
         }
     }
-    tx.commit().map_err(|e| StoreError::backend("commit", e))
+    tx.commit().map_err(|e| crate::unavailable_if_transient(StoreError::backend("commit", e)))
 }
 
 #[cfg(test)]

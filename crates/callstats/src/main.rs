@@ -2,6 +2,7 @@
 
 mod commands;
 mod database;
+mod logging;
 
 use clap::{Parser, Subcommand};
 
@@ -11,6 +12,9 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: database::DatabaseArgs,
+    /// How log lines on stderr are written: `text`, or `json` (one object per line).
+    #[arg(long, global = true, env = "CALLSTATS_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,13 +49,7 @@ pub enum LoadgenCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLSTATS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {

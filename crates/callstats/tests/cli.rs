@@ -174,3 +174,74 @@ async fn history_generated_beside_a_running_server_closes_every_conference_witho
     let logged = std::fs::read_to_string(&log).expect("server log");
     assert!(!logged.contains("ERROR"), "{logged}");
 }
+
+/// `--metrics-listen` serves Prometheus metrics on an address of its own: requests by route and
+/// status with their latency, refusals by reason, group-commit sizes.
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::database(dir.path(), "metrics").await;
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .args(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let _server = Server(child);
+    let mut printed = Vec::new();
+    let metrics = loop {
+        let line = lines.next().expect("serve printed a line").expect("utf-8");
+        if let Some(url) = line.strip_prefix("Metrics: ") {
+            break url.to_owned();
+        }
+        printed.push(line);
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = printed[0].strip_prefix("Listening on ").expect("listening line");
+    let app = printed[1].strip_prefix("AppID: ").expect("AppID line");
+    let secret = printed[2].strip_prefix("AppSecret: ").expect("AppSecret line");
+    let client = reqwest::Client::new();
+    assert_eq!(authenticate(base, app, secret).await.status(), 200);
+    assert_eq!(client.get(format!("{base}/nowhere")).send().await.expect("get").status(), 404);
+    assert_eq!(client.get(format!("{base}/metrics")).send().await.expect("get").status(), 404, "not public");
+    let text = client.get(&metrics).send().await.expect("metrics").text().await.expect("text");
+    for expected in [
+        r#"callstats_http_requests_total{route="/authenticate",status="200"} 1"#,
+        r#"callstats_http_requests_total{route="unmatched",status="404"}"#,
+        r#"callstats_http_request_duration_seconds_bucket{route="/authenticate",le="0.005"}"#,
+        r#"callstats_refusals_total{reason="not_found"}"#,
+        "callstats_group_commit_requests_bucket",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+}
+
+/// A line break in a request (here `%0A` in an unknown route, decoded by the router and quoted
+/// in the refusal) cannot forge a log line; with `--log-format json` every line is an object.
+#[tokio::test]
+async fn requests_cannot_forge_log_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::database(dir.path(), "logs").await;
+    for format in ["text", "json"] {
+        let log = dir.path().join(format!("{format}.log"));
+        let mut args = db.clone();
+        args.extend(["--log-format".to_owned(), format.to_owned()]);
+        let server = common::Server::start(&args, &log);
+        let forged = "2026-12-06T00:00:00.000000Z ERROR callstats_store_sqlite: commit failed";
+        let path =
+            format!("{}/v1/apps/{}/conferences/c/1/x%0A{}%0D%0A", server.base, server.app, forged.replace(' ', "%20"));
+        let r = reqwest::Client::new().post(path).body("{}").send().await.expect("request");
+        assert_eq!(r.status(), 404);
+        drop(server);
+        let text = std::fs::read_to_string(&log).expect("log");
+        assert!(text.contains("x\\x0a2026-12-06") || text.contains("x\\n2026-12-06"), "{format}: {text}");
+        for line in text.lines() {
+            assert!(!line.starts_with("2026-12-06T00:00:00"), "{format}: forged line {line:?}");
+            if format == "json" {
+                serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            }
+        }
+    }
+}

@@ -66,7 +66,18 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = test_store(&dir).await;
         let clock = Arc::new(ManualClock::new(START_MS));
-        let ingest = Arc::new(configure(Ingest::new(store, ServerKey::generate(), Limits::default(), clock.clone())));
+        let ingest = configure(Ingest::new(store, ServerKey::generate(), Limits::default(), clock.clone()));
+        Self::serving(ingest, clock, dir).await
+    }
+
+    /// A server over services built by the test (a store of its own), whose clock is a
+    /// `ManualClock` at `START_MS` the test no longer moves; `dir` is kept as long as it runs.
+    pub async fn with_ingest(ingest: Ingest, dir: tempfile::TempDir) -> Self {
+        Self::serving(ingest, Arc::new(ManualClock::new(START_MS)), dir).await
+    }
+
+    async fn serving(ingest: Ingest, clock: Arc<ManualClock>, dir: tempfile::TempDir) -> Self {
+        let ingest = Arc::new(ingest);
         let (app, secret) = ingest.create_app("test").await.expect("create app");
         let admin = ingest.create_admin_token("test").await.expect("admin token");
         TestServer {

@@ -235,6 +235,8 @@ fn start_node(dir: PathBuf, db: &[String], extra: &[String]) -> anyhow::Result<(
         .args(db)
         .args(extra)
         .env("CALLSTATS_LOG", "warn")
+        // Every simulated user authenticates from this one address.
+        .env("CALLSTATS_AUTHENTICATE_PER_MINUTE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod bench;
 pub mod bench_pages;
+pub mod limits;
 pub mod loadgen;
 pub mod serve;
 
@@ -15,19 +16,15 @@ use crate::database::{self, DatabaseArgs};
 
 /// Opens the store and builds the services the way every subcommand needs them.
 pub fn ingest(args: &DatabaseArgs) -> anyhow::Result<Arc<Ingest>> {
-    ingest_with(args, true, None)
+    ingest_with(args, Limits::default(), |ingest| ingest)
 }
 
-/// As `ingest`, choosing whether ingest-time analysis runs.
+/// As `ingest`, with these limits, and adjusted by `configure`.
 pub fn ingest_with(
     args: &DatabaseArgs,
-    analytics: bool,
-    country_header: Option<String>,
+    limits: Limits,
+    configure: impl FnOnce(Ingest) -> Ingest,
 ) -> anyhow::Result<Arc<Ingest>> {
     let (store, key) = database::open(args)?;
-    Ok(Arc::new(
-        Ingest::new(store, key, Limits::default(), Arc::new(SystemClock))
-            .with_analytics(analytics)
-            .with_country_header(country_header),
-    ))
+    Ok(Arc::new(configure(Ingest::new(store, key, limits, Arc::new(SystemClock)))))
 }

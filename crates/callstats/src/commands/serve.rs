@@ -21,6 +21,24 @@ pub struct ServeArgs {
     /// clients could set the header themselves otherwise.
     #[arg(long, env = "CALLSTATS_COUNTRY_HEADER", value_parser = parse_header_name)]
     pub country_header: Option<String>,
+    /// Request header that a proxy in front sets to the client's IP address (`X-Forwarded-For`,
+    /// `X-Real-IP`, `CF-Connecting-IP`; its last address is taken), which the rate limits key
+    /// on. Without it they key on the connection's peer address, which behind a proxy is the
+    /// proxy's. Name one only when every request passes that proxy.
+    #[arg(long, env = "CALLSTATS_CLIENT_IP_HEADER", value_parser = parse_header_name)]
+    pub client_ip_header: Option<String>,
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses, for
+    /// receivers on your own network. Without it every address a webhook's host resolves to
+    /// must be public, or the delivery fails without being sent.
+    #[arg(long, env = "CALLSTATS_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+    /// Serve Prometheus metrics at `http://ADDR/metrics`, on an address of their own (keep it
+    /// off the internet: nothing there asks for credentials). Port 0 picks a free port; the
+    /// bound address is printed. Without it no metrics are kept.
+    #[arg(long, env = "CALLSTATS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub limits: super::limits::LimitArgs,
 }
 
 fn parse_header_name(s: &str) -> Result<String, String> {
@@ -30,7 +48,13 @@ fn parse_header_name(s: &str) -> Result<String, String> {
 }
 
 pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let ingest = super::ingest_with(db, args.analytics, args.country_header.clone())?;
+    let ingest = super::ingest_with(db, args.limits.ingest_limits(), |ingest| {
+        ingest
+            .with_analytics(args.analytics)
+            .with_country_header(args.country_header.clone())
+            .with_client_ip_header(args.client_ip_header.clone())
+            .with_private_webhooks(args.allow_private_webhooks)
+    })?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
@@ -63,6 +87,10 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         say(&format!("Dashboard: http://{addr}/"));
     }
+    if let Some(metrics) = args.metrics_listen {
+        let bound = serve_metrics(metrics).await?;
+        say(&format!("Metrics: http://{bound}/metrics"));
+    }
     tracing::info!(%addr, app.id = demo, "callstats serving");
 
     // Conferences close 30 s after their last measurement; checking every 5 s keeps the
@@ -76,12 +104,48 @@ pub async fn run(db: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         ingest.clone().run_background(std::time::Duration::from_secs(2), std::time::Duration::from_secs(3600)),
     );
 
-    axum::serve(listener, callstats_server::router(ingest))
-        .with_graceful_shutdown(shutdown())
+    let connections = args.limits.connection_limits();
+    callstats_server::serve(listener, callstats_server::router(ingest), connections, shutdown())
         .await
         .context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Installs the Prometheus recorder and serves what it renders on `addr`; returns the bound
+/// address.
+async fn serve_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    // Request latencies from a fraction of a millisecond (a stats submission) to the 30 s
+    // request timeout; group commits from one request to thousands.
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("callstats_http_request_duration_seconds".into()),
+            &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full("callstats_group_commit_requests".into()),
+            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 4096.0],
+        )?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+    let app = axum::Router::new().route("/metrics", axum::routing::get(move || std::future::ready(handle.render())));
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "serving metrics failed");
+        }
+    });
+    Ok(bound)
 }
 
 async fn shutdown() {
