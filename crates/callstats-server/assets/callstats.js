@@ -1,7 +1,10 @@
 (function (root, factory) {
   if (typeof define === "function" && define.amd) define([], factory);
-  else if (typeof module === "object" && module && module.exports) module.exports = factory();
-  else root.callstats = factory();
+  else {
+    var f = factory();
+    if (root) root.callstats = f;
+    if (typeof module === "object" && module) module.exports = f;
+  }
 })(typeof self !== "undefined" ? self : this, function () {
 "use strict";
 var __callstats = (() => {
