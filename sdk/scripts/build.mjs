@@ -28,14 +28,19 @@ const common = {
   legalComments: 'none',
 };
 
-// esbuild has no UMD format: the IIFE's result is handed to a small loader that picks AMD,
-// CommonJS or the `callstats` global, in that order (what require.js pages and the original's
-// script-tag users expect). The global is the factory itself, as `new callstats()` needs.
+// esbuild has no UMD format: the IIFE's result is handed to a small loader. Like the
+// original's, it defines an AMD module when a loader is present and otherwise always the
+// `callstats` global (the factory itself, as `new callstats()` needs), and also exports it to a
+// CommonJS `module` when there is one: pages with a bundler's shim or Electron's node
+// integration have a `module` and still use the global.
 const umdOpen =
   '(function (root, factory) {\n' +
   '  if (typeof define === "function" && define.amd) define([], factory);\n' +
-  '  else if (typeof module === "object" && module && module.exports) module.exports = factory();\n' +
-  '  else root.callstats = factory();\n' +
+  '  else {\n' +
+  '    var f = factory();\n' +
+  '    if (root) root.callstats = f;\n' +
+  '    if (typeof module === "object" && module) module.exports = f;\n' +
+  '  }\n' +
   '})(typeof self !== "undefined" ? self : this, function () {';
 const umdClose = 'return __callstats.default;\n});';
 

@@ -58,7 +58,8 @@ export interface StatsPayload {
   connectionState: 'online' | 'offline';
   fabricState: FabricState;
   conferenceURL: string;
-  remoteUserID: string;
+  /** The remote user ID as the app passed it to addNewFabric (string or object). */
+  remoteUserID: unknown;
   mediaStreamTracks: StatsTrack[];
   /** The same tracks by SSRC. */
   streams: Record<string, StatsTrack>;
@@ -134,7 +135,10 @@ export interface Callstats {
   readonly endpointType: typeof E.endpointType;
   readonly callType: typeof E.callType;
   readonly roles: typeof E.roles;
+  /** The callstats-js version this SDK is a drop-in for ('3.73.16'), for apps that gate on it. */
   readonly version: string;
+  /** This SDK's own version. */
+  readonly sdkVersion: string;
 
   initialize(
     appID: string | number,

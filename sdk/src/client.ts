@@ -23,8 +23,8 @@ import { Session, type Credentials, type TokenGenerator, type Urls } from './ses
 import type { ProxyConfig } from './api';
 import { compactStreams } from './stats/compact';
 import type { Report } from './stats/report';
-import { fail, isFn, isObject, isPeerConnection, nonEmpty, ok, userIdString, type Result } from './validate';
-import { VERSION } from './version';
+import { conferenceIdString, fail, isFn, isObject, isPeerConnection, nonEmpty, ok, userIdString, type Result } from './validate';
+import { COMPATIBLE_VERSION, VERSION } from './version';
 
 /** Application logs and error messages are capped at this many bytes (integration guide, step 9). */
 export const APP_LOG_LIMIT = 20 * 1024;
@@ -65,6 +65,10 @@ const withSlash = (u: string) => (u.endsWith('/') ? u : u + '/');
 function urlsFor(base: string): Urls {
   const b = withSlash(base);
   return { auth: b, collector: b, events: b + 'v1/apps/', stats: b + 'v1/apps/', config: b + 'v1/apps/' };
+}
+
+function warn(message: string): void {
+  if (typeof console !== 'undefined') console.warn('callstats: ' + message);
 }
 
 function safe(fn: unknown, ...args: unknown[]): void {
@@ -169,6 +173,9 @@ export class CallstatsClient {
     return E.callStatsAPIReturnStatus;
   }
   get version() {
+    return COMPATIBLE_VERSION;
+  }
+  get sdkVersion() {
     return VERSION;
   }
   get userIDType() {
@@ -389,12 +396,13 @@ export class CallstatsClient {
       connectionState: online ? 'online' : 'offline',
       fabricState: fabric.state,
       conferenceURL: this.conferenceURL(fabric.conf),
-      remoteUserID: fabric.remoteID,
+      remoteUserID: fabric.remoteUser,
       mediaStreamTracks: tracks,
       streams,
     };
+    // One stats slot, as in the original: initialize's csStatsCallback and on('stats') both
+    // set it, and the later one wins.
     safe(this.statsCallback, payload);
-    if (this.handlers['stats'] !== this.statsCallback) safe(this.handlers['stats'], payload);
   }
 
   private async fetchConfig(): Promise<void> {
@@ -422,12 +430,16 @@ export class CallstatsClient {
     const cfg = this.appConfig;
     const h = this.handlers[name];
     if (!cfg || !h) return;
-    const part = name === 'defaultConfig' ? cfg.default : cfg.recommended;
-    // The default configuration is always reported (missing parts as null), the recommended one
-    // only when the server has one.
-    if (name === 'recommendedConfig' && !part) return;
-    const p = part || {};
-    safe(h, { peerConnection: isObject(p['peerConnection']) ? p['peerConnection'] : null, media: p['media'] ?? null });
+    // As the original: the default configuration with missing parts as null; the recommended
+    // one with only the parts it has, so `{}` when the app has none (and it is still called).
+    const p = (name === 'defaultConfig' ? cfg.default : cfg.recommended) || {};
+    if (name === 'recommendedConfig') {
+      const out: Record<string, unknown> = {};
+      for (const k of ['peerConnection', 'media']) if (p[k]) out[k] = p[k];
+      safe(h, out);
+    } else {
+      safe(h, { peerConnection: p['peerConnection'] || null, media: p['media'] || null });
+    }
   }
 
   private installUnload(): void {
@@ -497,7 +509,8 @@ export class CallstatsClient {
       const s = this.session;
       const same = s.creds && s.creds.appID === creds.appID && s.creds.userID === creds.userID && s.creds.secret === creds.secret && s.creds.tokenGenerator === creds.tokenGenerator;
       this.initCallback = isFn(csInitCallback) ? csInitCallback : undefined;
-      this.statsCallback = isFn(csStatsCallback) ? csStatsCallback : undefined;
+      // Sets the one stats slot (on('stats') sets it too); without a function it stays.
+      if (isFn(csStatsCallback)) this.statsCallback = csStatsCallback;
       this.params = isObject(configParams) ? { ...(configParams as ConfigParams) } : {};
       this.installUnload();
       this.initialized = true;
@@ -565,7 +578,8 @@ export class CallstatsClient {
       const remote = userIdString(remoteUserID);
       if (remote === null) return fail(name, 'remoteUserID must be a non-empty string or an object with aliasName');
       if (!has(E.fabricUsage, fabricUsage)) return fail(name, 'Invalid fabricUsage value');
-      if (!nonEmpty(conferenceID)) return fail(name, 'conferenceID must be a non-empty string');
+      const confID = conferenceIdString(conferenceID);
+      if (confID === null) return fail(name, 'conferenceID must be a non-empty string or a number');
       // The integration guide itself calls addNewFabric(pc, remote, usage, conf, pcCallback).
       if (isFn(fabricAttributes) && pcCallback === undefined) {
         pcCallback = fabricAttributes;
@@ -580,11 +594,11 @@ export class CallstatsClient {
       if (!has(E.transmissionDirection, direction)) return fail(name, E.csError.invalidTransmissionDirection);
       const existing = this.fabricOf(pc);
       if (existing && !existing.terminated) {
-        if (existing.conf.id === conferenceID) return ok();
+        if (existing.conf.id === confID) return ok();
         return fail(name, `this PeerConnection is already monitored in conference ${existing.conf.id}`);
       }
-      const conf = this.conference(conferenceID, remote);
-      const fabric = new Fabric(this.host(), pc, remote, fabricUsage, conf, { remoteEndpointType: endpoint, fabricTransmissionDirection: direction }, isFn(pcCallback) ? (pcCallback as (s: string, m: string) => void) : undefined);
+      const conf = this.conference(confID, remote);
+      const fabric = new Fabric(this.host(), pc, remote, remoteUserID, fabricUsage, conf, { remoteEndpointType: endpoint, fabricTransmissionDirection: direction }, isFn(pcCallback) ? (pcCallback as (s: string, m: string) => void) : undefined);
       this.fabrics = this.fabrics.filter((f) => !f.terminated);
       this.fabrics.push(fabric);
       conf.fabrics = conf.fabrics.filter((f) => !f.terminated);
@@ -602,11 +616,21 @@ export class CallstatsClient {
     return this.guard('reportError', () => {
       const name = 'reportError';
       if (!this.initialized) return fail(name, 'SDK is not initialized (call initialize() first)');
-      if (pc !== undefined && pc !== null && !isPeerConnection(pc)) return fail(name, 'Invalid PeerConnection object passed');
-      if (!nonEmpty(conferenceID)) return fail(name, 'conferenceID must be a non-empty string');
       if (!has(E.webRTCFunctions, webRTCFunction)) return fail(name, 'Invalid webRTC functionName value');
+      // The original accepts something that is not a PeerConnection and a missing conference
+      // ID (and then drops the error); we say so on the console and send what can be sent.
+      if (pc !== undefined && pc !== null && !isPeerConnection(pc)) {
+        warn(`${name}: not a PeerConnection; the error is reported for the conference alone`);
+        pc = undefined;
+      }
       const fabric = pc ? this.fabricOf(pc) : undefined;
-      const conf = fabric && fabric.conf.id === conferenceID ? (fabric.conf as ConferenceState) : this.conference(conferenceID, fabric ? fabric.remoteID : this.localID);
+      const confID = conferenceIdString(conferenceID) ?? (fabric ? fabric.conf.id : null);
+      if (confID === null) {
+        warn(`${name}: no conference ID and no monitored PeerConnection; the error is not sent`);
+        return ok();
+      }
+      if (conferenceIdString(conferenceID) === null) warn(`${name}: no conference ID; the error is reported in the PeerConnection's conference`);
+      const conf = fabric && fabric.conf.id === confID ? (fabric.conf as ConferenceState) : this.conference(confID, fabric ? fabric.remoteID : this.localID);
       const f = fabric && fabric.conf === conf ? fabric : undefined;
       const d = describeError(domError);
       const isLog = webRTCFunction === 'applicationLog' || webRTCFunction === 'applicationError';
@@ -646,10 +670,11 @@ export class CallstatsClient {
   private fabricFor(name: string, pc: unknown, conferenceID: unknown): Fabric | Result {
     if (!this.initialized) return fail(name, 'SDK is not initialized (call initialize() first)');
     if (!isPeerConnection(pc)) return fail(name, 'Invalid PeerConnection object passed');
-    if (!nonEmpty(conferenceID)) return fail(name, 'conferenceID must be a non-empty string');
+    const confID = conferenceIdString(conferenceID);
+    if (confID === null) return fail(name, 'conferenceID must be a non-empty string or a number');
     const fabric = this.fabricOf(pc);
     if (!fabric) return fail(name, 'this PeerConnection was not added with addNewFabric()');
-    if (fabric.conf.id !== conferenceID) return fail(name, 'conferenceId does not exist for this PeerConnection');
+    if (fabric.conf.id !== confID) return fail(name, 'conferenceId does not exist for this PeerConnection');
     return fabric;
   }
 
@@ -747,29 +772,31 @@ export class CallstatsClient {
     return this.guard('sendUserFeedback', () => {
       const name = 'sendUserFeedback';
       if (!this.initialized) return fail(name, 'SDK is not initialized (call initialize() first)');
-      if (!nonEmpty(conferenceID)) return fail(name, 'conferenceID must be a non-empty string');
+      const confID = conferenceIdString(conferenceID);
+      if (confID === null) return fail(name, 'conferenceID must be a non-empty string or a number');
       if (!isObject(feedback)) return fail(name, 'feedback must be an object');
       if (pcCallback !== undefined && pcCallback !== null && !isFn(pcCallback)) return fail(name, 'pcCallback must be a function');
-      const rating = (k: string, required: boolean): number | undefined | string => {
-        const v = feedback[k];
-        if (v === undefined || v === null) return required ? `feedback.${k} is required (1-5)` : undefined;
-        const n = Number(v);
-        return Number.isInteger(n) && n >= 1 && n <= 5 ? n : `feedback.${k} must be an integer from 1 to 5`;
-      };
+      // Ratings are sent as given, like the original; one outside 1-5 (or a missing overall
+      // rating) is said on the console, not dropped.
       const out: Record<string, unknown> = {};
-      for (const [k, wire, req] of [
-        ['overall', 'overallRating', true],
-        ['video', 'videoQualityRating', false],
-        ['audio', 'audioQualityRating', false],
-        ['screen', 'screenQualityRating', false],
+      for (const [k, wire] of [
+        ['overall', 'overallRating'],
+        ['video', 'videoQualityRating'],
+        ['audio', 'audioQualityRating'],
+        ['screen', 'screenQualityRating'],
       ] as const) {
-        const r = rating(k, req);
-        if (typeof r === 'string') return fail(name, r);
-        if (r !== undefined) out[wire] = r;
+        const v = feedback[k];
+        if (v === undefined || v === null) {
+          if (k === 'overall') warn(`${name}: feedback.overall is missing`);
+          continue;
+        }
+        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+        if (!(Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 5)) warn(`${name}: feedback.${k} should be an integer from 1 to 5`);
+        out[wire] = typeof n === 'number' && !isNaN(n) ? n : v;
       }
       const comment = feedback['comment'] ?? feedback['comments'];
       if (comment !== undefined && comment !== null) out['comments'] = String(comment);
-      const conf = this.conference(conferenceID, this.localID);
+      const conf = this.conference(confID, this.localID);
       const cb = isFn(pcCallback) ? pcCallback : undefined;
       this.emit(conf, 'userFeedbackEvent', { feedback: out }, undefined, undefined, (good, reason) =>
         good ? safe(cb, E.csError.success, 'userFeedback Event sent successfully') : safe(cb, E.csError.httpError, `userFeedback not delivered: ${reason}`),
@@ -813,14 +840,20 @@ export class CallstatsClient {
       const name = 'setIdentifiers';
       if (!isObject(identifiers)) return fail(name, 'identifiers must be an object');
       if (pc !== undefined && pc !== null && !isPeerConnection(pc)) return fail(name, 'Invalid PeerConnection object passed');
-      const conferenceID = identifiers['conferenceID'];
+      const rawConference = identifiers['conferenceID'];
+      const conferenceID = rawConference === undefined ? undefined : conferenceIdString(rawConference);
       const remote = identifiers['remoteUserID'] === undefined ? undefined : userIdString(identifiers['remoteUserID']);
-      if (conferenceID !== undefined && !nonEmpty(conferenceID)) return fail(name, 'conferenceID must be a non-empty string');
+      if (conferenceID === null) return fail(name, 'conferenceID must be a non-empty string or a number');
       if (remote === null) return fail(name, 'remoteUserID must be a non-empty string or an object with aliasName');
       if (conferenceID === undefined && remote === undefined) return fail(name, 'nothing to set (conferenceID, remoteUserID)');
       const targets = pc ? [this.fabricOf(pc)].filter((f): f is Fabric => !!f) : this.activeFabrics();
       if (pc && !targets.length) return fail(name, 'this PeerConnection was not added with addNewFabric()');
-      if (remote !== undefined) for (const f of targets) f.remoteID = remote;
+      if (remote !== undefined) {
+        for (const f of targets) {
+          f.remoteID = remote;
+          f.remoteUser = identifiers['remoteUserID'];
+        }
+      }
       if (conferenceID !== undefined) {
         // Only a conference started under the original's placeholder ID can be renamed: the
         // server has not heard of it yet.
@@ -850,7 +883,8 @@ export class CallstatsClient {
     return this.guard('on', () => {
       if (!has(E.callbackNames, event)) return fail('on', `unknown event name ${String(event)}; expected one of ${Object.keys(E.callbackNames).join(', ')}`);
       if (!isFn(callback)) return fail('on', 'callback must be a function');
-      this.handlers[event] = callback;
+      if (event === 'stats') this.statsCallback = callback;
+      else this.handlers[event] = callback;
       if (event === 'defaultConfig' || event === 'recommendedConfig') {
         // Registered after the configuration arrived: still told, once.
         if (this.appConfig) setTimeout(() => this.fireConfig(event), 0);

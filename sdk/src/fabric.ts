@@ -45,7 +45,8 @@ export interface Association {
 
 /** One entry of the stats callback's mediaStreamTracks (see _callbacks.md). */
 export interface StatsTrack {
-  remoteUserID: string;
+  /** The remote user ID as the app passed it (the same object, like the original). */
+  remoteUserID: unknown;
   statsType: 'inbound-rtp' | 'outbound-rtp';
   ssrc: number;
   cname?: string;
@@ -58,10 +59,10 @@ export interface StatsTrack {
   packetRate: number | null;
   fractionLoss: number | null;
   packetLossPercentage: number | null;
-  /** ms */
+  /** Seconds, as the original delivered (the getStats unit). */
   jitter: number | null;
   averageJitter: number | null;
-  /** ms */
+  /** Seconds, as the original delivered (the getStats unit). */
   rtt: number | null;
   averageRTT: number | null;
   quality: string;
@@ -114,6 +115,8 @@ function getStats(pc: RTCPeerConnection): Promise<Snapshot> {
   });
 }
 
+const seconds = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
+
 export class Fabric {
   readonly connectionID = randomConnectionId();
   /** Kinds the app silenced on its side (audioMute, videoPause): not one-way media. */
@@ -153,6 +156,8 @@ export class Fabric {
     private readonly host: FabricHost,
     readonly pc: RTCPeerConnection,
     public remoteID: string,
+    /** The remote user ID as the app passed it, handed back in the stats callback. */
+    public remoteUser: unknown,
     readonly usage: string,
     public conf: Conference,
     readonly attributes: FabricAttributes,
@@ -542,7 +547,7 @@ export class Fabric {
       const quality = streamQuality(m, this.prevFps.get(m.id));
       this.prevFps.set(m.id, m.framesPerSecond);
       const track: StatsTrack = {
-        remoteUserID: a ? a.userID : this.remoteID,
+        remoteUserID: this.remoteUser,
         statsType: m.direction === 'inbound' ? 'inbound-rtp' : 'outbound-rtp',
         ssrc: m.ssrc,
         mediaType: m.kind,
@@ -550,10 +555,11 @@ export class Fabric {
         packetRate: m.packetRate,
         fractionLoss: m.fractionLost,
         packetLossPercentage: m.fractionLost === null ? null : m.fractionLost * 100,
-        jitter: m.jitter,
-        averageJitter: this.averages.jitter.add(ssrc + m.direction, m.jitter),
-        rtt: m.rtt,
-        averageRTT: this.averages.rtt.add(ssrc + m.direction, m.rtt),
+        // The metrics are in ms (the quality labels read them so); the app gets seconds.
+        jitter: seconds(m.jitter),
+        averageJitter: seconds(this.averages.jitter.add(ssrc + m.direction, m.jitter)),
+        rtt: seconds(m.rtt),
+        averageRTT: seconds(this.averages.rtt.add(ssrc + m.direction, m.rtt)),
         quality,
       };
       if (info.cname) track.cname = info.cname;

@@ -11,6 +11,15 @@ export const isObject = (o: unknown): o is Record<string, unknown> => !!o && typ
 
 export const nonEmpty = (s: unknown): s is string => typeof s === 'string' && s.trim().length > 0;
 
+/**
+ * A conference ID as the original takes it: a non-empty string, or a number (apps pass room
+ * numbers), which goes on the wire as its decimal string.
+ */
+export function conferenceIdString(c: unknown): string | null {
+  if (typeof c === 'number' && isFinite(c)) return String(c);
+  return nonEmpty(c) ? c : null;
+}
+
 /** The string a user ID stands for on the wire: itself, or the object's `aliasName`. */
 export function userIdString(u: unknown): string | null {
   if (typeof u === 'number' && isFinite(u)) return String(u);

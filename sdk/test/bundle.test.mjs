@@ -87,6 +87,8 @@ for (const file of ['callstats.min.js', 'callstats.js']) {
     vm.runInContext(code, cjs);
     assert.equal(typeof cjs.module.exports, 'function');
     assert.equal(typeof new cjs.module.exports().reportError, 'function');
+    // The original defines the global as well: pages with a bundler's `module` shim use it.
+    assert.equal(cjs.callstats, cjs.module.exports, 'the global as well as module.exports');
   });
 }
 

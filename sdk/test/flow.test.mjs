@@ -70,7 +70,8 @@ test('a call from setup to termination', async () => {
   assert.equal(auth[0].form.client_id, 'alice@1');
   assert.equal(auth[0].form.grant_type, 'authorization_code');
   assert.deepEqual(calls.defaultConfig, [{ peerConnection: { iceTransportPolicy: 'all' }, media: null }]);
-  assert.deepEqual(calls.recommendedConfig, [{ peerConnection: null, media: { video: true } }]);
+  // The recommended configuration with only the parts it has, as the original delivered it.
+  assert.deepEqual(calls.recommendedConfig, [{ media: { video: true } }]);
   assert.equal(server.of((r) => r.path === '/clockSync').length, 3);
 
   const pc = new FakePc(syntheticStats(() => Date.now()));
@@ -141,12 +142,13 @@ test('a call from setup to termination', async () => {
   assert.equal(ov.mediaType, 'video');
   assert.ok(Math.abs(ov.bitrate - 1000) < 1, String(ov.bitrate));
   assert.ok(Math.abs(ov.packetRate - 120) < 0.1);
-  assert.ok(Math.abs(ov.rtt - 30) < 1e-9);
+  // Jitter and RTT in seconds, as the original's callback delivered them.
+  assert.ok(Math.abs(ov.rtt - 0.03) < 1e-9);
   assert.equal(ov.remoteUserID, 'bob');
   const ia = cb.streams['333'];
   assert.equal(ia.fractionLoss, 0);
-  assert.ok(Math.abs(ia.jitter - 3) < 1e-9);
-  assert.equal(ia.rtt, 20, 'inbound falls back to the transport RTT');
+  assert.ok(Math.abs(ia.jitter - 0.003) < 1e-9);
+  assert.equal(ia.rtt, 0.02, 'inbound falls back to the transport RTT');
   assert.ok(Math.abs(ia.concealmentRatio - 0.01) < 1e-9);
   assert.equal(ov.quality, 'fair', '1000 kbps video is just under the 1024 kbps green line');
   assert.equal(cb.streams['111'].quality, 'excellent');
@@ -174,7 +176,9 @@ test('a call from setup to termination', async () => {
   const carol = maps[1].body.ssrcData.find((d) => d.ssrc === '444');
   assert.equal(carol.userID, 'carol');
   assert.equal(carol.usageLabel, 'camera');
-  assert.equal(calls.stats.at(-1).streams['444'].remoteUserID, 'carol');
+  // The callback's remoteUserID is the fabric's remote user as the app passed it, as in the
+  // original; the association shows in ssrcMap.
+  assert.equal(calls.stats.at(-1).streams['444'].remoteUserID, 'bob');
 
   // close() fires no events; the ticker notices within a second.
   pc.close();
@@ -610,4 +614,43 @@ test('the stats callback says offline while the server cannot be reached', async
   server.down = false;
   await advance(70000, 500);
   assert.equal(calls.stats.at(-1).connectionState, 'online');
+});
+
+test('drop-in rules of callstats-js 3.73.16: numeric conference IDs, the remote user object, one stats slot, what the original sent', async () => {
+  const { server, cs, calls } = start();
+  assert.equal(cs.version, '3.73.16', 'the version apps gate on');
+  assert.match(cs.sdkVersion, /^\d+\.\d+\.\d+/);
+  // on('stats') after initialize takes the one stats slot from csStatsCallback: the last wins.
+  const onStats = [];
+  assert.deepEqual(cs.on('stats', (s) => onStats.push(s)), { status: 'success' });
+  await advance(500);
+  const remote = { userName: 'Bob', aliasName: 'bob' };
+  const pc = new FakePc(syntheticStats(() => Date.now()));
+  assert.deepEqual(cs.addNewFabric(pc, remote, cs.fabricUsage.multiplex, 42), { status: 'success' }, 'a room number');
+  await advance(300);
+  pc.connect();
+  await advance(7000);
+  assert.equal(server.of('userJoined')[0].path, '/v1/apps/1/conferences/42');
+  assert.equal(server.of('userJoined')[0].body.remoteID, 'bob', 'the wire carries the alias');
+  assert.ok(onStats.length >= 1);
+  assert.equal(calls.stats.length, 0, 'csStatsCallback was replaced');
+  assert.ok(onStats.at(-1).mediaStreamTracks.every((t) => t.remoteUserID === remote), 'the very object the app passed');
+
+  // What the original accepted: answered success, sent where it can be.
+  const warn = console.warn;
+  const warned = [];
+  console.warn = (...a) => warned.push(a.join(' '));
+  try {
+    assert.deepEqual(cs.sendUserFeedback(42, { overall: 7 }), { status: 'success' });
+    assert.deepEqual(cs.reportError(pc, undefined, cs.webRTCFunctions.createOffer, new Error('no conference')), { status: 'success' });
+    assert.deepEqual(cs.reportError({}, 42, cs.webRTCFunctions.applicationLog, 'not a pc'), { status: 'success' });
+    assert.deepEqual(cs.reportError(undefined, undefined, cs.webRTCFunctions.applicationLog, 'nowhere'), { status: 'success' });
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warned.length, 4, warned.join('\n'));
+  await advance(2000);
+  assert.deepEqual(server.of('userFeedbackEvent').map((r) => r.body.feedback), [{ overallRating: 7 }]);
+  assert.deepEqual(server.of('fabricSetupFailed').map((r) => r.path.split('/')[5]), ['42'], "in the PeerConnection's conference");
+  assert.equal(server.of('applicationErrorLog').length, 1, 'the non-PeerConnection one, at conference level');
 });

@@ -1,7 +1,10 @@
 (function (root, factory) {
   if (typeof define === "function" && define.amd) define([], factory);
-  else if (typeof module === "object" && module && module.exports) module.exports = factory();
-  else root.callstats = factory();
+  else {
+    var f = factory();
+    if (root) root.callstats = f;
+    if (typeof module === "object" && module) module.exports = f;
+  }
 })(typeof self !== "undefined" ? self : this, function () {
 "use strict";
 var __callstats = (() => {
@@ -844,7 +847,7 @@ var __callstats = (() => {
     return a === void 0 || b === void 0 ? null : b - a;
   }
   var ratio = (n, d) => n === null || d === null || d <= 0 ? null : n / d;
-  var ms = (seconds) => seconds === void 0 ? null : seconds * 1e3;
+  var ms = (seconds2) => seconds2 === void 0 ? null : seconds2 * 1e3;
   var RESET_COUNTERS = {
     inbound: ["bytesReceived", "packetsReceived", "framesDecoded", "totalSamplesReceived"],
     outbound: ["bytesSent", "packetsSent", "framesEncoded"]
@@ -1442,11 +1445,13 @@ var __callstats = (() => {
       }
     });
   }
+  var seconds = (ms2) => ms2 === null ? null : ms2 / 1e3;
   var Fabric = class {
-    constructor(host, pc, remoteID, usage, conf, attributes, pcCallback) {
+    constructor(host, pc, remoteID, remoteUser, usage, conf, attributes, pcCallback) {
       this.host = host;
       this.pc = pc;
       this.remoteID = remoteID;
+      this.remoteUser = remoteUser;
       this.usage = usage;
       this.conf = conf;
       this.attributes = attributes;
@@ -1822,7 +1827,7 @@ var __callstats = (() => {
         const quality = streamQuality(m, this.prevFps.get(m.id));
         this.prevFps.set(m.id, m.framesPerSecond);
         const track = {
-          remoteUserID: a ? a.userID : this.remoteID,
+          remoteUserID: this.remoteUser,
           statsType: m.direction === "inbound" ? "inbound-rtp" : "outbound-rtp",
           ssrc: m.ssrc,
           mediaType: m.kind,
@@ -1830,10 +1835,11 @@ var __callstats = (() => {
           packetRate: m.packetRate,
           fractionLoss: m.fractionLost,
           packetLossPercentage: m.fractionLost === null ? null : m.fractionLost * 100,
-          jitter: m.jitter,
-          averageJitter: this.averages.jitter.add(ssrc + m.direction, m.jitter),
-          rtt: m.rtt,
-          averageRTT: this.averages.rtt.add(ssrc + m.direction, m.rtt),
+          // The metrics are in ms (the quality labels read them so); the app gets seconds.
+          jitter: seconds(m.jitter),
+          averageJitter: seconds(this.averages.jitter.add(ssrc + m.direction, m.jitter)),
+          rtt: seconds(m.rtt),
+          averageRTT: seconds(this.averages.rtt.add(ssrc + m.direction, m.rtt)),
           quality
         };
         if (info.cname) track.cname = info.cname;
@@ -2158,6 +2164,10 @@ var __callstats = (() => {
   var isFn = (f) => typeof f === "function";
   var isObject = (o) => !!o && typeof o === "object" && !Array.isArray(o);
   var nonEmpty = (s) => typeof s === "string" && s.trim().length > 0;
+  function conferenceIdString(c) {
+    if (typeof c === "number" && isFinite(c)) return String(c);
+    return nonEmpty(c) ? c : null;
+  }
   function userIdString(u) {
     if (typeof u === "number" && isFinite(u)) return String(u);
     if (nonEmpty(u)) return u;
@@ -2174,6 +2184,7 @@ var __callstats = (() => {
   };
 
   // src/version.ts
+  var COMPATIBLE_VERSION = "3.73.16";
   var VERSION = true ? "0.1.0" : "0.0.0-dev";
 
   // src/client.ts
@@ -2188,6 +2199,9 @@ var __callstats = (() => {
   function urlsFor(base) {
     const b = withSlash(base);
     return { auth: b, collector: b, events: b + "v1/apps/", stats: b + "v1/apps/", config: b + "v1/apps/" };
+  }
+  function warn(message) {
+    if (typeof console !== "undefined") console.warn("callstats: " + message);
   }
   function safe(fn, ...args) {
     if (typeof fn !== "function") return;
@@ -2279,6 +2293,9 @@ var __callstats = (() => {
       return callStatsAPIReturnStatus;
     }
     get version() {
+      return COMPATIBLE_VERSION;
+    }
+    get sdkVersion() {
       return VERSION;
     }
     get userIDType() {
@@ -2460,12 +2477,11 @@ var __callstats = (() => {
         connectionState: online ? "online" : "offline",
         fabricState: fabric.state,
         conferenceURL: this.conferenceURL(fabric.conf),
-        remoteUserID: fabric.remoteID,
+        remoteUserID: fabric.remoteUser,
         mediaStreamTracks: tracks,
         streams
       };
       safe(this.statsCallback, payload);
-      if (this.handlers["stats"] !== this.statsCallback) safe(this.handlers["stats"], payload);
     }
     async fetchConfig() {
       const token = this.session.usableToken();
@@ -2491,10 +2507,14 @@ var __callstats = (() => {
       const cfg = this.appConfig;
       const h = this.handlers[name];
       if (!cfg || !h) return;
-      const part = name === "defaultConfig" ? cfg.default : cfg.recommended;
-      if (name === "recommendedConfig" && !part) return;
-      const p = part || {};
-      safe(h, { peerConnection: isObject(p["peerConnection"]) ? p["peerConnection"] : null, media: p["media"] ?? null });
+      const p = (name === "defaultConfig" ? cfg.default : cfg.recommended) || {};
+      if (name === "recommendedConfig") {
+        const out = {};
+        for (const k of ["peerConnection", "media"]) if (p[k]) out[k] = p[k];
+        safe(h, out);
+      } else {
+        safe(h, { peerConnection: p["peerConnection"] || null, media: p["media"] || null });
+      }
     }
     installUnload() {
       if (this.unloadInstalled || typeof window === "undefined" || typeof window.addEventListener !== "function") return;
@@ -2550,7 +2570,7 @@ var __callstats = (() => {
         const s = this.session;
         const same2 = s.creds && s.creds.appID === creds.appID && s.creds.userID === creds.userID && s.creds.secret === creds.secret && s.creds.tokenGenerator === creds.tokenGenerator;
         this.initCallback = isFn(csInitCallback) ? csInitCallback : void 0;
-        this.statsCallback = isFn(csStatsCallback) ? csStatsCallback : void 0;
+        if (isFn(csStatsCallback)) this.statsCallback = csStatsCallback;
         this.params = isObject(configParams) ? { ...configParams } : {};
         this.installUnload();
         this.initialized = true;
@@ -2615,7 +2635,8 @@ var __callstats = (() => {
         const remote = userIdString(remoteUserID);
         if (remote === null) return fail(name, "remoteUserID must be a non-empty string or an object with aliasName");
         if (!has(fabricUsage, fabricUsage2)) return fail(name, "Invalid fabricUsage value");
-        if (!nonEmpty(conferenceID)) return fail(name, "conferenceID must be a non-empty string");
+        const confID = conferenceIdString(conferenceID);
+        if (confID === null) return fail(name, "conferenceID must be a non-empty string or a number");
         if (isFn(fabricAttributes) && pcCallback === void 0) {
           pcCallback = fabricAttributes;
           fabricAttributes = void 0;
@@ -2629,11 +2650,11 @@ var __callstats = (() => {
         if (!has(transmissionDirection, direction)) return fail(name, csError.invalidTransmissionDirection);
         const existing = this.fabricOf(pc);
         if (existing && !existing.terminated) {
-          if (existing.conf.id === conferenceID) return ok();
+          if (existing.conf.id === confID) return ok();
           return fail(name, `this PeerConnection is already monitored in conference ${existing.conf.id}`);
         }
-        const conf = this.conference(conferenceID, remote);
-        const fabric = new Fabric(this.host(), pc, remote, fabricUsage2, conf, { remoteEndpointType: endpoint, fabricTransmissionDirection: direction }, isFn(pcCallback) ? pcCallback : void 0);
+        const conf = this.conference(confID, remote);
+        const fabric = new Fabric(this.host(), pc, remote, remoteUserID, fabricUsage2, conf, { remoteEndpointType: endpoint, fabricTransmissionDirection: direction }, isFn(pcCallback) ? pcCallback : void 0);
         this.fabrics = this.fabrics.filter((f) => !f.terminated);
         this.fabrics.push(fabric);
         conf.fabrics = conf.fabrics.filter((f) => !f.terminated);
@@ -2650,11 +2671,19 @@ var __callstats = (() => {
       return this.guard("reportError", () => {
         const name = "reportError";
         if (!this.initialized) return fail(name, "SDK is not initialized (call initialize() first)");
-        if (pc !== void 0 && pc !== null && !isPeerConnection(pc)) return fail(name, "Invalid PeerConnection object passed");
-        if (!nonEmpty(conferenceID)) return fail(name, "conferenceID must be a non-empty string");
         if (!has(webRTCFunctions, webRTCFunction)) return fail(name, "Invalid webRTC functionName value");
+        if (pc !== void 0 && pc !== null && !isPeerConnection(pc)) {
+          warn(`${name}: not a PeerConnection; the error is reported for the conference alone`);
+          pc = void 0;
+        }
         const fabric = pc ? this.fabricOf(pc) : void 0;
-        const conf = fabric && fabric.conf.id === conferenceID ? fabric.conf : this.conference(conferenceID, fabric ? fabric.remoteID : this.localID);
+        const confID = conferenceIdString(conferenceID) ?? (fabric ? fabric.conf.id : null);
+        if (confID === null) {
+          warn(`${name}: no conference ID and no monitored PeerConnection; the error is not sent`);
+          return ok();
+        }
+        if (conferenceIdString(conferenceID) === null) warn(`${name}: no conference ID; the error is reported in the PeerConnection's conference`);
+        const conf = fabric && fabric.conf.id === confID ? fabric.conf : this.conference(confID, fabric ? fabric.remoteID : this.localID);
         const f = fabric && fabric.conf === conf ? fabric : void 0;
         const d = describeError(domError);
         const isLog = webRTCFunction === "applicationLog" || webRTCFunction === "applicationError";
@@ -2692,10 +2721,11 @@ var __callstats = (() => {
     fabricFor(name, pc, conferenceID) {
       if (!this.initialized) return fail(name, "SDK is not initialized (call initialize() first)");
       if (!isPeerConnection(pc)) return fail(name, "Invalid PeerConnection object passed");
-      if (!nonEmpty(conferenceID)) return fail(name, "conferenceID must be a non-empty string");
+      const confID = conferenceIdString(conferenceID);
+      if (confID === null) return fail(name, "conferenceID must be a non-empty string or a number");
       const fabric = this.fabricOf(pc);
       if (!fabric) return fail(name, "this PeerConnection was not added with addNewFabric()");
-      if (fabric.conf.id !== conferenceID) return fail(name, "conferenceId does not exist for this PeerConnection");
+      if (fabric.conf.id !== confID) return fail(name, "conferenceId does not exist for this PeerConnection");
       return fabric;
     }
     sendFabricEvent(pc, fabricEvent2, conferenceID, eventData) {
@@ -2787,29 +2817,29 @@ var __callstats = (() => {
       return this.guard("sendUserFeedback", () => {
         const name = "sendUserFeedback";
         if (!this.initialized) return fail(name, "SDK is not initialized (call initialize() first)");
-        if (!nonEmpty(conferenceID)) return fail(name, "conferenceID must be a non-empty string");
+        const confID = conferenceIdString(conferenceID);
+        if (confID === null) return fail(name, "conferenceID must be a non-empty string or a number");
         if (!isObject(feedback)) return fail(name, "feedback must be an object");
         if (pcCallback !== void 0 && pcCallback !== null && !isFn(pcCallback)) return fail(name, "pcCallback must be a function");
-        const rating = (k, required) => {
-          const v = feedback[k];
-          if (v === void 0 || v === null) return required ? `feedback.${k} is required (1-5)` : void 0;
-          const n = Number(v);
-          return Number.isInteger(n) && n >= 1 && n <= 5 ? n : `feedback.${k} must be an integer from 1 to 5`;
-        };
         const out = {};
-        for (const [k, wire, req] of [
-          ["overall", "overallRating", true],
-          ["video", "videoQualityRating", false],
-          ["audio", "audioQualityRating", false],
-          ["screen", "screenQualityRating", false]
+        for (const [k, wire] of [
+          ["overall", "overallRating"],
+          ["video", "videoQualityRating"],
+          ["audio", "audioQualityRating"],
+          ["screen", "screenQualityRating"]
         ]) {
-          const r = rating(k, req);
-          if (typeof r === "string") return fail(name, r);
-          if (r !== void 0) out[wire] = r;
+          const v = feedback[k];
+          if (v === void 0 || v === null) {
+            if (k === "overall") warn(`${name}: feedback.overall is missing`);
+            continue;
+          }
+          const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+          if (!(Number.isInteger(n) && n >= 1 && n <= 5)) warn(`${name}: feedback.${k} should be an integer from 1 to 5`);
+          out[wire] = typeof n === "number" && !isNaN(n) ? n : v;
         }
         const comment = feedback["comment"] ?? feedback["comments"];
         if (comment !== void 0 && comment !== null) out["comments"] = String(comment);
-        const conf = this.conference(conferenceID, this.localID);
+        const conf = this.conference(confID, this.localID);
         const cb = isFn(pcCallback) ? pcCallback : void 0;
         this.emit(
           conf,
@@ -2855,14 +2885,20 @@ var __callstats = (() => {
         const name = "setIdentifiers";
         if (!isObject(identifiers)) return fail(name, "identifiers must be an object");
         if (pc !== void 0 && pc !== null && !isPeerConnection(pc)) return fail(name, "Invalid PeerConnection object passed");
-        const conferenceID = identifiers["conferenceID"];
+        const rawConference = identifiers["conferenceID"];
+        const conferenceID = rawConference === void 0 ? void 0 : conferenceIdString(rawConference);
         const remote = identifiers["remoteUserID"] === void 0 ? void 0 : userIdString(identifiers["remoteUserID"]);
-        if (conferenceID !== void 0 && !nonEmpty(conferenceID)) return fail(name, "conferenceID must be a non-empty string");
+        if (conferenceID === null) return fail(name, "conferenceID must be a non-empty string or a number");
         if (remote === null) return fail(name, "remoteUserID must be a non-empty string or an object with aliasName");
         if (conferenceID === void 0 && remote === void 0) return fail(name, "nothing to set (conferenceID, remoteUserID)");
         const targets = pc ? [this.fabricOf(pc)].filter((f) => !!f) : this.activeFabrics();
         if (pc && !targets.length) return fail(name, "this PeerConnection was not added with addNewFabric()");
-        if (remote !== void 0) for (const f of targets) f.remoteID = remote;
+        if (remote !== void 0) {
+          for (const f of targets) {
+            f.remoteID = remote;
+            f.remoteUser = identifiers["remoteUserID"];
+          }
+        }
         if (conferenceID !== void 0) {
           const tmp = this.conferences.get(TMP_CONFERENCE_ID);
           if (tmp && targets.some((f) => f.conf === tmp)) {
@@ -2889,7 +2925,8 @@ var __callstats = (() => {
       return this.guard("on", () => {
         if (!has(callbackNames, event)) return fail("on", `unknown event name ${String(event)}; expected one of ${Object.keys(callbackNames).join(", ")}`);
         if (!isFn(callback)) return fail("on", "callback must be a function");
-        this.handlers[event] = callback;
+        if (event === "stats") this.statsCallback = callback;
+        else this.handlers[event] = callback;
         if (event === "defaultConfig" || event === "recommendedConfig") {
           if (this.appConfig) setTimeout(() => this.fireConfig(event), 0);
         }
