@@ -84,10 +84,11 @@ test('3. the stats callback gives jitter and RTT in seconds', () => {
     // Loopback jitter and RTT are a few ms: in seconds, far below 0.5.
     assert.ok(values.every((v) => v < 0.5), `${s.lib}: values in seconds: ${values}`);
   }
-  // Both give inbound jitter; ours gives outbound streams the far end's jitter and RTT as well
-  // (from remote-inbound-rtp, which the original skipped): more, in the same unit.
+  // Both give inbound jitter (on loopback it may be exactly 0 in any one callback); ours gives
+  // outbound streams the far end's jitter and RTT as well (from remote-inbound-rtp, which the
+  // original skipped): more, in the same unit.
   for (const s of [seen.original, seen.ours]) {
-    assert.ok(tracks(s).some((t) => t.statsType === 'inbound-rtp' && t.jitter > 0), `${s.lib}: inbound jitter`);
+    assert.ok(tracks(s).some((t) => t.statsType === 'inbound-rtp' && typeof t.jitter === 'number'), `${s.lib}: inbound jitter`);
   }
 });
 
