@@ -318,8 +318,8 @@ test('verdicts: every impairment lowers the score, more of it lowers it more, an
     return { jb, stalls, yes: jb >= UNLOADED_JB_MS || stalls.length > 0 };
   };
   for (const r of cleans()) {
-    const { jb, stalls } = disturbed(r);
-    if (disturbed(r).yes) {
+    const { jb, stalls, yes } = disturbed(r);
+    if (yes) {
       console.log(`# ${r.name}: the machine held audio ${Math.round(jb)} ms in the jitter buffer and stalled its relay ` +
         `${JSON.stringify(stalls)}; its absolute score is not judged`);
       continue;

@@ -79,7 +79,8 @@ fn blend(parts: &mut [(f64, f64)]) -> Option<f64> {
     Some(0.5 * mean + 0.5 * sum / taken)
 }
 
-/// Whether an interval was mostly on hold: more than half of it inside `hold` periods. Such an
+/// Whether an interval was mostly on hold: more than half of it inside `hold` periods (hold, or
+/// the sender's declared mute or pause, which `ingest::analysis` passes the same way). Such an
 /// interval says nothing about quality; a hold of a few milliseconds does not spoil the rest.
 pub fn mostly_on_hold(i: &StreamInterval, hold: &[(f64, f64)]) -> bool {
     let held: f64 = hold.iter().map(|(a, b)| (b.min(i.end_ms) - a.max(i.start_ms)).max(0.0)).sum();
@@ -297,13 +298,13 @@ pub fn group_by_pair<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a 
         }
     }
     // A user in three or more pairs with the same problem: one line for them.
-    let mut counts: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (metric, x, y) in by_pair.keys() {
-        counts.entry((metric.as_str(), x.as_str())).or_default().push(y.as_str());
-        counts.entry((metric.as_str(), y.as_str())).or_default().push(x.as_str());
+        *counts.entry((metric.as_str(), x.as_str())).or_default() += 1;
+        *counts.entry((metric.as_str(), y.as_str())).or_default() += 1;
     }
     let mut hub_counts: Vec<(&str, &str, usize)> =
-        counts.iter().filter(|(_, others)| others.len() >= 3).map(|((m, u), o)| (*m, *u, o.len())).collect();
+        counts.into_iter().filter(|(_, n)| *n >= 3).map(|((m, u), n)| (m, u, n)).collect();
     hub_counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
     let mut out = Vec::new();
     let mut said: std::collections::BTreeSet<(&str, &str, &str)> = std::collections::BTreeSet::new();

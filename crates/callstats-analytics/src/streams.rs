@@ -284,7 +284,7 @@ impl StreamTracker {
                     // saturates at R ≈ 20, MOS 1.2, for any codec that conceals).
                     mos = rtt_ms.map(|rtt| if no_media { 1.0 } else { mos_at(rtt) });
                     facts.mos = mos;
-                    facts.mos_without_rtt = Some(mos_at(0.0)).filter(|_| mos.is_none());
+                    facts.mos_without_rtt = mos.is_none().then(|| mos_at(0.0));
                 }
             }
             MediaKind::Video => {
