@@ -159,37 +159,28 @@ fn media_action(event_type: &str) -> Option<(MediaKind, bool)> {
     })
 }
 
-/// Periods in which a user's audio or video was muted or paused, as the app said.
+/// The periods an on/off state lasted (a fabric on hold, a user's audio muted), from the events
+/// that start and end it; one still on at the end of the data lasts until then.
 #[derive(Default)]
-struct Mutes {
-    periods: BTreeMap<(String, MediaKind), Vec<(f64, f64)>>,
-    open: BTreeMap<(String, MediaKind), f64>,
+struct Periods {
+    closed: Vec<(f64, f64)>,
+    open: Option<f64>,
 }
 
-impl Mutes {
-    fn apply(&mut self, user: &str, kind: MediaKind, muted: bool, at: f64) {
-        let key = (user.to_owned(), kind);
-        match (muted, self.open.get(&key)) {
-            (true, None) => {
-                self.open.insert(key, at);
-            }
-            (false, Some(&start)) => {
-                self.open.remove(&key);
-                self.periods.entry(key).or_default().push((start, at.max(start)));
-            }
-            _ => {}
+impl Periods {
+    fn start(&mut self, at: f64) {
+        self.open.get_or_insert(at);
+    }
+
+    fn stop(&mut self, at: f64) {
+        if let Some(start) = self.open.take() {
+            self.closed.push((start, at.max(start)));
         }
     }
 
-    /// Closes what is still muted at `end`.
-    fn finish(&mut self, end: f64) {
-        for (key, start) in std::mem::take(&mut self.open) {
-            self.periods.entry(key).or_default().push((start, end.max(start)));
-        }
-    }
-
-    fn of(&self, user: Option<&str>, kind: MediaKind) -> &[(f64, f64)] {
-        user.and_then(|u| self.periods.get(&(u.to_owned(), kind))).map_or(&[], Vec::as_slice)
+    fn finish(mut self, end: f64) -> Vec<(f64, f64)> {
+        self.stop(end);
+        self.closed
     }
 }
 
@@ -199,8 +190,7 @@ struct FabricAcc {
     user_id: Option<String>,
     remote: Option<String>,
     signals: Vec<FabricSignal>,
-    hold: Vec<(f64, f64)>,
-    hold_since: Option<f64>,
+    hold: Periods,
     relayed: Option<bool>,
     /// Time of its first event (the client reports from `addNewFabric` on).
     first_event_ms: Option<f64>,
@@ -240,7 +230,8 @@ impl Ingest {
         }
         let mut fabrics: BTreeMap<String, FabricAcc> = BTreeMap::new();
         let mut feedback = Vec::new();
-        let mut mutes = Mutes::default();
+        // (user, kind) → when the app said that user's audio or video was muted or paused.
+        let mut mutes: BTreeMap<(String, MediaKind), Periods> = BTreeMap::new();
         for e in events.iter().filter(|e| e.submission.kind == SubmissionKind::Event) {
             let s = &e.submission;
             let uc = s.uc_id.clone().unwrap_or_default();
@@ -257,7 +248,12 @@ impl Ingest {
                 continue;
             }
             if let (Some((kind, muted)), Some(user)) = (media_action(&s.event_type), s.user_id.as_deref()) {
-                mutes.apply(user, kind, muted, s.timestamp_ms);
+                let periods = mutes.entry((user.to_owned(), kind)).or_default();
+                if muted {
+                    periods.start(s.timestamp_ms);
+                } else {
+                    periods.stop(s.timestamp_ms);
+                }
                 continue;
             }
             let Some(conn) = &s.connection_id else { continue };
@@ -271,12 +267,8 @@ impl Ingest {
             f.first_event_ms = Some(f.first_event_ms.map_or(s.timestamp_ms, |t| t.min(s.timestamp_ms)));
             match &sig {
                 FabricSignal::Terminated => lifecycle.fabric_terminated(&uc, conn),
-                FabricSignal::Hold if f.hold_since.is_none() => f.hold_since = Some(s.timestamp_ms),
-                FabricSignal::Resume => {
-                    if let Some(start) = f.hold_since.take() {
-                        f.hold.push((start, s.timestamp_ms));
-                    }
-                }
+                FabricSignal::Hold => f.hold.start(s.timestamp_ms),
+                FabricSignal::Resume => f.hold.stop(s.timestamp_ms),
                 FabricSignal::Setup { .. } if f.relayed.is_none() => f.relayed = relayed(&body),
                 _ => {}
             }
@@ -318,7 +310,8 @@ impl Ingest {
             }
         }
         let end = row.last_seen as f64;
-        mutes.finish(end);
+        let mutes: BTreeMap<(String, MediaKind), Vec<(f64, f64)>> =
+            mutes.into_iter().map(|(key, periods)| (key, periods.finish(end))).collect();
         let series: Vec<StreamSeries> = trackers
             .into_values()
             .map(|(_, mut s)| {
@@ -330,7 +323,7 @@ impl Ingest {
                     Direction::Inbound => f.and_then(|f| f.remote.as_deref()),
                 };
                 callstats_analytics::streams::settle(&mut s.intervals);
-                let muted = mutes.of(sender, s.kind);
+                let muted = sender.and_then(|u| mutes.get(&(u.to_owned(), s.kind))).map_or(&[][..], Vec::as_slice);
                 for i in s.intervals.iter_mut().filter(|i| mostly_on_hold(i, muted)) {
                     i.set_aside();
                 }
@@ -339,10 +332,8 @@ impl Ingest {
             .collect();
         let fabrics = fabrics
             .into_iter()
-            .map(|(conn, mut f)| {
-                if let Some(start) = f.hold_since.take() {
-                    f.hold.push((start, end.max(start)));
-                }
+            .map(|(conn, f)| {
+                let hold = f.hold.finish(end);
                 FabricInput {
                     streams: series
                         .iter()
@@ -366,7 +357,7 @@ impl Ingest {
                         }
                         view
                     },
-                    hold: f.hold,
+                    hold,
                     relayed: f.relayed,
                 }
             })
